@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine (README starts with them):
+#   make demo   installs Samordna into .venv and runs the main job on the embedded SQLite default
+#   make test   installs Samordna with its development tools and runs the whole test suite
+# uv lives in its own small venv (.uv) so that `uv sync` never removes itself from .venv.
+
+UV := .uv/bin/uv
+DEMO_DIR ?= var/demo
+
+.PHONY: demo test lint install install-dev clean
+
+$(UV):
+	python3 -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check "uv==0.13.9"
+
+install: $(UV)
+	$(UV) sync --frozen --no-dev --compile-bytecode --quiet
+
+install-dev: $(UV)
+	$(UV) sync --frozen --compile-bytecode --quiet
+
+demo: install
+	.venv/bin/samordna demo --katalog $(DEMO_DIR)
+
+test: install-dev
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/pytest -p no:cacheprovider
+
+clean:
+	rm -rf .venv .uv var

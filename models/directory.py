@@ -1,0 +1,125 @@
+"""The people side of a kommun: organisations, persons and the forums measures report to.
+
+An ansvarig in a plan is usually an organisation ("Kopparstaden", "Polisen"); each organisation maps
+to a contact person, and each person has a manager: the first step of an escalation chain.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.enums import ForumKind
+from models.types import StrEnumType
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisation"
+    __table_args__ = (sa.UniqueConstraint("municipality_id", "name", name="uq_organisation_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    name: str = Field(max_length=200)
+    aliases: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+    __table_args__ = (sa.UniqueConstraint("municipality_id", "email", name="uq_person_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    name: str = Field(max_length=200)
+    title: str = Field(default="", max_length=200)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    email: str = Field(max_length=320)
+    # apprise URLs beyond plain e-mail (workflows://, slack://, json://). Secrets in them are given as
+    # {env:NAME} placeholders and resolved only at delivery, so the database never holds a credential.
+    notify_targets: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    manager_id: int | None = Field(default=None, foreign_key="person.id")
+    aliases: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    roles: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+
+
+class OrganisationContact(SQLModel, table=True):
+    """The person who answers for an organisation. A table of its own so that organisation and person
+    do not reference each other (a foreign-key cycle that SQLite migrations cannot order)."""
+
+    __tablename__ = "organisation_contact"
+
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+
+
+class Forum(SQLModel, table=True):
+    __tablename__ = "forum"
+    __table_args__ = (sa.UniqueConstraint("municipality_id", "name", name="uq_forum_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    name: str = Field(max_length=200)
+    kind: ForumKind = Field(sa_type=StrEnumType(ForumKind))
+    aliases: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+
+
+class ForumMeeting(SQLModel, table=True):
+    __tablename__ = "forum_meeting"
+    __table_args__ = (sa.UniqueConstraint("forum_id", "meeting_date", name="uq_forum_meeting"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    forum_id: int = Field(foreign_key="forum.id", index=True)
+    meeting_date: date
+    start_time: time | None = None
+    place: str = Field(default="", max_length=200)
+
+
+class PersonRead(SQLModel):
+    id: int
+    name: str
+    title: str
+    email: str
+    organisation_id: int | None
+
+
+def organisations(session: Session, municipality_id: int) -> list[Organisation]:
+    """The kommun's organisations, by name."""
+    return list(
+        session.exec(
+            select(Organisation)
+            .where(Organisation.municipality_id == municipality_id)
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def persons(session: Session, municipality_id: int) -> list[Person]:
+    """The kommun's persons, by name."""
+    return list(
+        session.exec(select(Person).where(Person.municipality_id == municipality_id).order_by(Person.name))
+    )
+
+
+def forums(session: Session, municipality_id: int) -> list[Forum]:
+    """The kommun's forums, by name."""
+    return list(
+        session.exec(select(Forum).where(Forum.municipality_id == municipality_id).order_by(Forum.name))
+    )
+
+
+def contact_person(session: Session, organisation_id: int) -> Person | None:
+    """The person who answers for an organisation, if one is named."""
+    return session.exec(
+        select(Person)
+        .join(OrganisationContact, col(OrganisationContact.person_id) == col(Person.id))
+        .where(OrganisationContact.organisation_id == organisation_id)
+    ).first()
+
+
+def meetings(session: Session, forum_id: int, *, on_or_after: date | None = None) -> list[ForumMeeting]:
+    """A forum's meetings in date order, optionally from a date on."""
+    query = select(ForumMeeting).where(ForumMeeting.forum_id == forum_id)
+    if on_or_after is not None:
+        query = query.where(ForumMeeting.meeting_date >= on_or_after)
+    return list(session.exec(query.order_by(col(ForumMeeting.meeting_date))))

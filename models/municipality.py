@@ -1,0 +1,49 @@
+"""The kommun: the tenant every other record belongs to."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.types import UTCDateTime, utcnow
+
+KOMMUNKOD = re.compile(r"^\d{4}$")
+
+
+class MunicipalityBase(SQLModel):
+    name: str = Field(max_length=100)
+    code: str = Field(max_length=4, description="Kommunkod, four digits (Falun 2080, Orsa 2034)")
+
+
+class Municipality(MunicipalityBase, table=True):
+    __tablename__ = "municipality"
+    __table_args__ = (sa.UniqueConstraint("code", name="uq_municipality_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MunicipalityCreate(MunicipalityBase):
+    pass
+
+
+class MunicipalityRead(MunicipalityBase):
+    id: int
+
+
+def find_municipality(session: Session, key: str) -> Municipality | None:
+    """The kommun whose kommunkod or name (case-insensitive) is ``key``."""
+    key = key.strip()
+    if KOMMUNKOD.match(key):
+        return session.exec(select(Municipality).where(Municipality.code == key)).first()
+    return session.exec(
+        select(Municipality).where(sa.func.lower(Municipality.name) == key.casefold())
+    ).first()
+
+
+def list_municipalities(session: Session) -> list[Municipality]:
+    """Every kommun, by name."""
+    return list(session.exec(select(Municipality).order_by(Municipality.name)))

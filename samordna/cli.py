@@ -1,0 +1,506 @@
+"""``samordna``: a thin command line over plain functions.
+
+Each command opens one transaction, calls the importers or flows, and renders what a person reads
+from a template. Errors a user can cause end as a Swedish message and a non-zero exit, never as a
+traceback; an unexpected error is written to a log file and named as such.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from importers.directory_import import import_directory, read_directory
+from importers.plan_draft import PlanFacts
+from importers.plan_import import ImportReport, import_plan_file, resolve_municipality
+from importers.problems import ImportFailedError
+from models import db
+from models.directory import forums, organisations, persons
+from models.municipality import KOMMUNKOD, Municipality, find_municipality, list_municipalities
+from models.plan import (
+    ActionPlan,
+    Measure,
+    MeasureParty,
+    focus_areas,
+    json_ready,
+    measure_flags,
+    measure_forums,
+    measure_parties,
+    measures,
+    plans,
+)
+from samordna.clicksv import SwedishGroup, usage_error_message
+from samordna.settings import Settings, get_settings
+from samordna.text import render
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+class UserError(Exception):
+    """Something the user can put right; the message is Swedish and is shown as it is."""
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.find_object(Settings)
+    return settings if settings is not None else get_settings()
+
+
+def _engine(ctx: click.Context, *, migrated: bool = True) -> sa.Engine:
+    settings = _settings(ctx)
+    engine = db.make_engine(settings.database_url)
+    if migrated:
+        current = db.current_revision(engine)
+        if current != db.head_revision():
+            state = "är inte initierad" if current is None else "har en äldre version"
+            raise UserError(f"Databasen {state}. Kör först: samordna init")
+    return engine
+
+
+def _municipality(session: Session, ctx: click.Context, kommun: str | None) -> Municipality:
+    key = kommun or _settings(ctx).kommun
+    if not key:
+        known = ", ".join(f"{m.name} ({m.code})" for m in list_municipalities(session)) or "inga ännu"
+        raise UserError(f"Ange kommun med --kommun (kommunkod eller namn). Kommuner i databasen: {known}.")
+    found = find_municipality(session, key)
+    if found is None:
+        raise UserError(
+            f'Kommunen "{key}" finns inte. Skapa den med: samordna kommun skapa --namn NAMN --kod KOD'
+        )
+    return found
+
+
+KOMMUN_OPTION = click.option(
+    "--kommun", "kommun", metavar="KOMMUN", help="Kommunkod eller namn (standard: SAMORDNA_KOMMUN)."
+)
+
+
+@click.group(cls=SwedishGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Samordna: kommunens brottsförebyggande arbete från lägesbild och åtgärdsplan till uppföljning.
+
+    Inställningar läses från miljövariabler med prefixet SAMORDNA_ (se README).
+    """
+    ctx.ensure_object(Settings)
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Skapa databasen eller uppgradera den till senaste schemat."""
+    settings = _settings(ctx)
+    db.migrate(settings.database_url)
+    engine = _engine(ctx)
+    click.echo(f"Databasen är klar (schema {db.current_revision(engine)}): {_safe_url(engine)}")
+
+
+def _safe_url(engine: sa.Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+@cli.group(cls=SwedishGroup)
+def kommun() -> None:
+    """Kommuner i databasen."""
+
+
+@kommun.command("skapa")
+@click.option("--namn", required=True, help="Kommunens namn, t.ex. Falun.")
+@click.option("--kod", required=True, help="Kommunkod, fyra siffror, t.ex. 2080.")
+@click.pass_context
+def kommun_create(ctx: click.Context, namn: str, kod: str) -> None:
+    """Lägg till en kommun."""
+    if not KOMMUNKOD.match(kod.strip()):
+        raise UserError(f'Kommunkoden "{kod}" ska vara fyra siffror (Falun 2080, Orsa 2034).')
+    with db.transaction(_engine(ctx)) as session:
+        existing = find_municipality(session, kod.strip())
+        if existing is not None:
+            raise UserError(f"Kommunkoden {kod} finns redan: {existing.name}.")
+        session.add(Municipality(name=namn.strip(), code=kod.strip()))
+    click.echo(f"Kommunen {namn.strip()} ({kod.strip()}) är skapad.")
+
+
+@kommun.command("lista")
+@click.pass_context
+def kommun_list(ctx: click.Context) -> None:
+    """Visa kommunerna i databasen."""
+    with db.transaction(_engine(ctx)) as session:
+        rows = list_municipalities(session)
+    if not rows:
+        click.echo("Inga kommuner ännu. Skapa en med: samordna kommun skapa --namn NAMN --kod KOD")
+    for row in rows:
+        click.echo(f"{row.code}  {row.name}")
+
+
+@cli.group(cls=SwedishGroup)
+def katalog() -> None:
+    """Katalogen: organisationer, personer och forum som planerna nämner."""
+
+
+@katalog.command("import")
+@click.argument("fil", type=click.Path(path_type=Path))
+@KOMMUN_OPTION
+@click.pass_context
+def katalog_import(ctx: click.Context, fil: Path, kommun: str | None) -> None:
+    """Läs in en katalog (YAML) för en kommun; en ny import uppdaterar befintliga poster."""
+    with db.transaction(_engine(ctx)) as session:
+        counts, municipality = _import_directory(session, fil, kommun)
+    click.echo(
+        f"Katalogen för {municipality.name} är inläst från {fil.name}: "
+        f"{counts.organisations} organisationer, "
+        f"{counts.persons} personer, {counts.forums} forum med {counts.meetings} mötesdatum."
+    )
+
+
+def _import_directory(session: Session, fil: Path, kommun: str | None) -> tuple[Any, Municipality]:
+    draft = read_directory(fil)
+    facts = PlanFacts(municipality_name=draft.municipality_name, municipality_code=draft.municipality_code)
+    municipality = resolve_municipality(session, fil, facts, kommun, create=True)
+    return import_directory(session, draft, municipality), municipality
+
+
+@cli.group(cls=SwedishGroup)
+def plan() -> None:
+    """Åtgärdsplaner: importera, lista och visa."""
+
+
+@plan.command("import")
+@click.argument("fil", type=click.Path(path_type=Path))
+@KOMMUN_OPTION
+@click.option(
+    "--katalog", "katalog_fil", type=click.Path(path_type=Path), help="Läs först in en katalog (YAML)."
+)
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar='"KOLUMN=FÄLT"',
+    help='Tolka en okänd kolumn, t.ex. "Aktivitet=åtgärd". Kan upprepas.',
+)
+@click.option("--titel", help="Planens titel (annars bladet Plan, annars filnamnet).")
+@click.option("--beslutad-av", help='Vem som beslutade planen, t.ex. "Kommunstyrelsen, § 104".')
+@click.option("--beslutsdatum", help="Beslutsdatum, ÅÅÅÅ-MM-DD.")
+@click.option("--giltig-fran", help="Gäller från, ÅÅÅÅ-MM-DD.")
+@click.option("--revideras-senast", help="Revideras senast, t.ex. 2026-06-17 eller 2026-07.")
+@click.option(
+    "--uppfoljning", help='Planens uppföljning när raden inte anger någon, t.ex. "BRÅ en gång per halvår".'
+)
+@click.option("--dry-run", is_flag=True, help="Visa vad som skulle importeras utan att spara något.")
+@click.option("--ersatt", is_flag=True, help="Ersätt en plan med samma titel (bara om den saknar historik).")
+@click.pass_context
+def plan_import(
+    ctx: click.Context,
+    fil: Path,
+    kommun: str | None,
+    katalog_fil: Path | None,
+    mappings: tuple[str, ...],
+    titel: str | None,
+    beslutad_av: str | None,
+    beslutsdatum: str | None,
+    giltig_fran: str | None,
+    revideras_senast: str | None,
+    uppfoljning: str | None,
+    dry_run: bool,  # noqa: FBT001 - click passes flags positionally by name
+    ersatt: bool,  # noqa: FBT001 - click passes flags positionally by name
+) -> None:
+    """Importera en åtgärdsplan från XLSX, CSV eller YAML i en enda transaktion."""
+    facts = PlanFacts(
+        title=titel or "",
+        decided_by=beslutad_av or "",
+        decided_on=_option_date("--beslutsdatum", beslutsdatum),
+        valid_from=_option_date("--giltig-fran", giltig_fran),
+        revision_due=_option_date("--revideras-senast", revideras_senast, end=True),
+        follow_up=uppfoljning or "",
+    )
+    engine = _engine(ctx)
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        if katalog_fil is not None:
+            _import_directory(session, katalog_fil, kommun)
+        report = import_plan_file(
+            session,
+            fil,
+            kommun=kommun,
+            mapping_specs=list(mappings),
+            facts=facts,
+            replace=ersatt,
+            dry_run=dry_run,
+        )
+        if dry_run:
+            session.rollback()
+    click.echo(
+        render("cli/plan_import.txt.j2", report=report, dry_run=dry_run, summary=_summary(report)), nl=False
+    )
+
+
+def _option_date(option: str, value: str | None, *, end: bool = False) -> date | None:
+    if not value:
+        return None
+    from importers.periods import InvalidDateError, parse_period  # noqa: PLC0415 - only when the option is given
+
+    try:
+        period = parse_period(value)
+    except InvalidDateError as error:
+        raise UserError(f"{option}: {error}") from error
+    chosen = period.end if end else period.start
+    if chosen is None or not period.understood:
+        raise UserError(f'{option}: "{value}" är inget datum (skriv t.ex. 2026-06-17).')
+    return chosen
+
+
+def _summary(report: ImportReport) -> dict[str, Any]:
+    return {
+        "areas": [(area.title, len(area.measures)) for area in report.draft.focus_areas],
+        "measure_count": len(report.draft.measures),
+        "sub_rows": sum(1 for m in report.draft.measures if m.is_sub_row),
+        "indicators": len(report.draft.indicators),
+        "unmatched": sorted(report.unmatched_parties.items(), key=lambda item: (-item[1], item[0])),
+    }
+
+
+@plan.command("list")
+@KOMMUN_OPTION
+@click.option("--plan", "plan_id", type=int, help="Bara åtgärderna i planen med detta id.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="table för människor, json och csv för andra program.",
+)
+@click.pass_context
+def plan_list(ctx: click.Context, kommun: str | None, plan_id: int | None, output_format: str) -> None:
+    """Lista kommunens åtgärder med tolkade perioder, uppföljning och flaggor."""
+    with db.transaction(_engine(ctx)) as session:
+        municipality = _municipality(session, ctx, kommun)
+        rows = measure_register(session, municipality.id or 0, plan_id=plan_id)
+        known_plans = plans(session, municipality.id or 0)
+    if output_format == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif output_format == "csv":
+        click.echo(_csv(rows), nl=False)
+    else:
+        click.echo(
+            render("cli/plan_list.txt.j2", municipality=municipality, rows=rows, plans=known_plans), nl=False
+        )
+
+
+def measure_register(
+    session: Session, municipality_id: int, *, plan_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Every measure with its raw text, parsed values, parties and flags, as plain data."""
+    found = measures(session, municipality_id, plan_id=plan_id)
+    ids = [m.id or 0 for m in found]
+    parties = measure_parties(session, ids)
+    forums_by_measure = measure_forums(session, ids)
+    names = _party_names(session, municipality_id)
+    plan_titles = {p.id: p.title for p in plans(session, municipality_id)}
+    areas = {area.id: area.title for plan_id in plan_titles for area in focus_areas(session, plan_id or 0)}
+    return [
+        _register_row(m, parties[m.id or 0], forums_by_measure[m.id or 0], names, areas, plan_titles)
+        for m in found
+    ]
+
+
+def _party_names(session: Session, municipality_id: int) -> dict[tuple[str, int], str]:
+    names: dict[tuple[str, int], str] = {}
+    for org in organisations(session, municipality_id):
+        names[("organisation", org.id or 0)] = org.name
+    for person in persons(session, municipality_id):
+        names[("person", person.id or 0)] = person.name
+    for forum in forums(session, municipality_id):
+        names[("forum", forum.id or 0)] = forum.name
+    return names
+
+
+def _party(party: MeasureParty, names: dict[tuple[str, int], str]) -> dict[str, Any]:
+    for kind, key in (
+        ("organisation", party.organisation_id),
+        ("person", party.person_id),
+        ("forum", party.forum_id),
+    ):
+        if key is not None:
+            return {"typ": kind, "id": key, "namn": names.get((kind, key), "?")}
+    return {"typ": "okänd", "id": None, "namn": "?"}
+
+
+def _register_row(
+    measure: Measure,
+    parties: list[MeasureParty],
+    forums: list[Any],
+    names: dict[tuple[str, int], str],
+    areas: dict[int | None, str],
+    plan_titles: dict[int | None, str],
+) -> dict[str, Any]:
+    return json_ready(
+        {
+            "id": measure.id,
+            "plan_id": measure.plan_id,
+            "plan": plan_titles.get(measure.plan_id, ""),
+            "fokusomrade": areas.get(measure.focus_area_id, ""),
+            "atgard": measure.title,
+            "beskrivning": measure.description,
+            "delaktivitet_till": measure.parent_id,
+            "status": measure.status,
+            "period_start": measure.period_start,
+            "period_slut": measure.period_end,
+            "pagaende": measure.ongoing,
+            "aterkommande": measure.recurring,
+            "period_tolkad": measure.period_understood,
+            "uppfoljning_frekvens": measure.follow_up_frequency,
+            "uppfoljning_forum": [forum.name for forum in forums],
+            "uppfoljning_tolkad": measure.follow_up_understood,
+            "ansvariga": [_party(p, names) for p in parties if p.role == "ansvarig"],
+            "samverkan": [_party(p, names) for p in parties if p.role == "samverkan"],
+            "ej_matchade": measure.unmatched_parties,
+            "flaggor": measure_flags(measure),
+            "text": {
+                "tid": measure.raw_period,
+                "omfattning": measure.raw_scope,
+                "ansvarig": measure.raw_responsible,
+                "samverkan": measure.raw_partners,
+                "kostnad": measure.raw_cost,
+                "mal": measure.raw_goal,
+                "uppfoljning": measure.raw_follow_up,
+            },
+            "extra": measure.extra,
+            "kalla": {"blad": measure.source_sheet, "rad": measure.source_row},
+        }
+    )
+
+
+_CSV_COLUMNS = (
+    "id",
+    "plan_id",
+    "fokusomrade",
+    "atgard",
+    "status",
+    "period_start",
+    "period_slut",
+    "pagaende",
+    "aterkommande",
+    "period_tolkad",
+    "uppfoljning_frekvens",
+    "uppfoljning_forum",
+    "ansvariga",
+    "ej_matchade",
+    "flaggor",
+)
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(_CSV_COLUMNS)
+    for row in rows:
+        cells = []
+        for column in _CSV_COLUMNS:
+            value = row[column]
+            if isinstance(value, list):
+                value = ", ".join(item["namn"] if isinstance(item, dict) else str(item) for item in value)
+            cells.append("" if value is None else value)
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+@plan.command("show")
+@click.argument("plan_id", metavar="ID", type=int)
+@KOMMUN_OPTION
+@click.pass_context
+def plan_show(ctx: click.Context, plan_id: int, kommun: str | None) -> None:
+    """Visa en plan med fokusområden och åtgärder: texten som den skrevs och det som tolkades."""
+    with db.transaction(_engine(ctx)) as session:
+        municipality = _municipality(session, ctx, kommun)
+        found = session.get(ActionPlan, plan_id)
+        if found is None or found.municipality_id != municipality.id:
+            raise UserError(f"Planen {plan_id} finns inte i {municipality.name}. Se: samordna plan list")
+        rows = measure_register(session, municipality.id or 0, plan_id=plan_id)
+        areas = focus_areas(session, plan_id)
+    by_area = [(area, [row for row in rows if row["fokusomrade"] == area.title]) for area in areas]
+    click.echo(render("cli/plan_show.txt.j2", plan=found, municipality=municipality, areas=by_area), nl=False)
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Kör exemplet: Faluns katalog och åtgärdsplan 2024 importeras och listas."""
+    settings = _settings(ctx)
+    db.migrate(settings.database_url)
+    engine = _engine(ctx)
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        _import_directory(session, EXAMPLES / "falun-katalog.yaml", None)
+        report = import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx", replace=True)
+    click.echo(
+        render("cli/plan_import.txt.j2", report=report, dry_run=False, summary=_summary(report)), nl=False
+    )
+    with db.transaction(engine) as session:
+        municipality = find_municipality(session, report.municipality_code)
+        assert municipality is not None  # noqa: S101 - the import above created it
+        rows = measure_register(session, municipality.id or 0, plan_id=report.plan_id)
+        known_plans = plans(session, municipality.id or 0)
+    click.echo(
+        render("cli/plan_list.txt.j2", municipality=municipality, rows=rows, plans=known_plans), nl=False
+    )
+
+
+def _crash_log(settings: Settings) -> Path:
+    log_dir = settings.data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return log_dir / "samordna-fel.log"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: runs a command and turns every failure into a Swedish message and an exit code."""
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None, prog_name="samordna", standalone_mode=False
+        )
+    except click.UsageError as error:
+        click.echo(usage_error_message(error), err=True)
+        return 2
+    except ImportFailedError as error:
+        click.echo(render("cli/import_errors.txt.j2", problems=error.problems), err=True, nl=False)
+        return 1
+    except UserError as error:
+        click.echo(f"Fel: {error}", err=True)
+        return 1
+    except click.Abort:
+        click.echo("Avbrutet.", err=True)
+        return 1
+    except sa.exc.OperationalError as error:
+        click.echo(
+            f"Fel: databasen går inte att nå eller använda ({type(error.orig).__name__}). "
+            "Kontrollera SAMORDNA_DATABASE_URL och att databasservern är igång.",
+            err=True,
+        )
+        return 1
+    except Exception:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
+        log = _crash_log(get_settings())
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(traceback.format_exc())
+        logging.getLogger(__name__).debug("unexpected error written to %s", log)
+        click.echo(
+            f"Ett oväntat fel inträffade. Detaljerna är sparade i {log}; skicka dem till er administratör.",
+            err=True,
+        )
+        return 70
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,50 @@
+"""One settings object for the whole application, read from ``SAMORDNA_*`` environment variables.
+
+The prefix keeps Samordna's configuration apart from Prefect's own ``PREFECT_*`` variables.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TIMEZONE = "Europe/Stockholm"
+
+
+class Settings(BaseSettings):
+    """Where Samordna keeps its data and which kommun a command acts on by default."""
+
+    model_config = SettingsConfigDict(env_prefix="SAMORDNA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Folder for the embedded SQLite file and Prefect's local state.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means a SQLite file in data_dir. PostgreSQL: postgresql+psycopg://…",
+    )
+    kommun: str | None = Field(
+        default=None,
+        description="Default kommun (kommunkod or name) for commands that take --kommun.",
+    )
+
+    @model_validator(mode="after")
+    def _default_sqlite_file(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'samordna.db').as_posix()}"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` instead."""
+    return Settings()

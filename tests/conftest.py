@@ -1,0 +1,124 @@
+"""Test fixtures: real databases, migrated by the real migrations.
+
+Every database test runs twice, on a SQLite file and on PostgreSQL. PostgreSQL comes from
+SAMORDNA_TEST_POSTGRES_URL (``.ci/run`` starts one); without it the PostgreSQL half is skipped on a
+developer's machine and fails under CI=true, so CI can never pass without having run it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from models.db import make_engine, migrate
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+POSTGRES_ENV = "SAMORDNA_TEST_POSTGRES_URL"
+TEMPLATE_DB = "samordna_test_template"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{POSTGRES_ENV} is not set under CI=true: the PostgreSQL tests must run in CI")
+        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL tests skipped on this machine")
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{TEMPLATE_DB}"'))
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"PostgreSQL at {POSTGRES_ENV} is not reachable: {error}")
+    finally:
+        engine.dispose()
+    migrate(make_url(url).set(database=TEMPLATE_DB).render_as_string(hide_password=False))
+    return url
+
+
+def _fresh_postgres(admin_url: str) -> Iterator[str]:
+    name = f"samordna_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of each kind, new for every test."""
+    if request.param == "sqlite":
+        path = tmp_path / "samordna.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        yield from _fresh_postgres(request.getfixturevalue("postgres_admin_url"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite database for tests that only concern the command line."""
+    path = tmp_path / "samordna.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+class Cli:
+    """Runs ``samordna`` in-process against one database and returns (exit code, stdout, stderr)."""
+
+    def __init__(self, url: str, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.url = url
+        self.data_dir = data_dir
+        self.capsys = capsys
+
+    def __call__(self, *args: str | Path) -> tuple[int, str, str]:
+        from samordna.cli import main
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SAMORDNA_DATABASE_URL", self.url)
+            patch.setenv("SAMORDNA_DATA_DIR", str(self.data_dir))
+            patch.delenv("SAMORDNA_KOMMUN", raising=False)
+            self.capsys.readouterr()
+            code = main([str(arg) for arg in args])
+            out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The command line on each kind of database."""
+    return Cli(database_url, tmp_path / "data", capsys)
+
+
+@pytest.fixture
+def sqlite_cli(sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The command line on SQLite only."""
+    return Cli(sqlite_url, tmp_path / "data", capsys)
