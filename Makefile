@@ -4,7 +4,6 @@
 # uv lives in its own small venv (.uv) so that `uv sync` never removes itself from .venv.
 
 UV := .uv/bin/uv
-DEMO_DIR ?= var/demo
 
 .PHONY: demo test lint install install-dev clean
 
@@ -19,7 +18,7 @@ install-dev: $(UV)
 	$(UV) sync --frozen --compile-bytecode --quiet
 
 demo: install
-	.venv/bin/samordna demo --katalog $(DEMO_DIR)
+	.venv/bin/samordna demo
 
 test: install-dev
 	.venv/bin/ruff check .

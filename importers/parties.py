@@ -41,40 +41,12 @@ _SEPARATOR_WORDS = frozenset({"och", "samt", "med", "tillsammans", "via", "inom"
 # Words that carry no party of their own ("… m.fl.", "… sammankallar", "finns som stöd").
 _FILLER = frozenset(
     fold(word)
-    for word in (
-        "m",
-        "fl",
-        "mfl",
-        "flera",
-        "sammankallar",
-        "samordnar",
-        "bjuder",
-        "in",
-        "finns",
-        "som",
-        "stöd",
-        "hjälp",
-        "ansvar",
-        "gemensamt",
-        "även",
-        "bland",
-        "annat",
-        "tillser",
-        "att",
-        "inbjudna",
-        "berörda",
-        "övriga",
-        "respektive",
-        "främst",
-        "utvald",
-        "del",
-        "arbetar",
-        "den",
-        "det",
-        "de",
-        "en",
-        "ett",
-    )
+    for word in (  # noqa: SIM905 - one readable string of words beats a column of one-word literals
+        "m fl mfl flera sammankallar samordnar bjuder in finns som stöd hjälp ansvar gemensamt även bland "
+        "annat tillser att inbjudna berörda övriga respektive främst utvald del arbetar den det de en ett "
+        # words that start sentences in prose cells but never name a party
+        "bjuds utser ansvariga representanter projekt samverkan hela fyra tjänster"
+    ).split()
 )
 
 
@@ -100,11 +72,16 @@ class DirectoryIndex:
         # "BRÅ-samordnare" is two words to compare, "BRÅ" and "samordnare".
         tokens = _TOKEN.findall(re.sub(r"(?<=\w)-(?=\w)", " ", text))
         folded = [fold(token) for token in tokens]
+        # Aliases are compared on words only: "Arbetslivs- och socialförvaltningen" has a dash the
+        # directory may not write.
+        words = [index for index, key in enumerate(folded) if key]
+        word_keys = [folded[index] for index in words]
         owner: list[DirectoryEntry | None] = [None] * len(tokens)
-        for words, entry in self._aliases:
-            for start in _occurrences(folded, words):
-                if all(owner[index] is None for index in range(start, start + len(words))):
-                    for index in range(start, start + len(words)):
+        for alias, entry in self._aliases:
+            for start in _occurrences(word_keys, alias):
+                first, last = words[start], words[start + len(alias) - 1]
+                if all(owner[index] is None for index in range(first, last + 1)):
+                    for index in range(first, last + 1):
                         owner[index] = entry
         found: list[DirectoryEntry] = []
         for owned in owner:

@@ -64,6 +64,15 @@ class Forum(SQLModel, table=True):
     aliases: list[str] = Field(default_factory=list, sa_type=sa.JSON)
 
 
+class ForumMember(SQLModel, table=True):
+    """A person who sits in a forum (an EST actor in the EST group, a member of the BRÅ)."""
+
+    __tablename__ = "forum_member"
+
+    forum_id: int = Field(foreign_key="forum.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+
+
 class ForumMeeting(SQLModel, table=True):
     __tablename__ = "forum_meeting"
     __table_args__ = (sa.UniqueConstraint("forum_id", "meeting_date", name="uq_forum_meeting"),)
@@ -123,3 +132,20 @@ def meetings(session: Session, forum_id: int, *, on_or_after: date | None = None
     if on_or_after is not None:
         query = query.where(ForumMeeting.meeting_date >= on_or_after)
     return list(session.exec(query.order_by(col(ForumMeeting.meeting_date))))
+
+
+def forum_members(session: Session, forum_id: int) -> list[Person]:
+    """The persons who sit in a forum, by name."""
+    return list(
+        session.exec(
+            select(Person)
+            .join(ForumMember, col(ForumMember.person_id) == col(Person.id))
+            .where(ForumMember.forum_id == forum_id)
+            .order_by(Person.name)
+        )
+    )
+
+
+def persons_with_role(session: Session, municipality_id: int, role: str) -> list[Person]:
+    """The kommun's persons who hold ``role`` (bra_samordnare, kommunledning, …), by name."""
+    return [person for person in persons(session, municipality_id) if role in person.roles]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, select
@@ -24,6 +25,8 @@ class Municipality(MunicipalityBase, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The kommun's rhythm (models.rhythm.Rhythm, stored with its Swedish keys); empty means defaults.
+    rhythm: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
 
 class MunicipalityCreate(MunicipalityBase):

@@ -70,3 +70,37 @@ def open_tasks(session: Session, municipality_id: int, *, due_on_or_before: date
     if due_on_or_before is not None:
         query = query.where(Task.due_date <= due_on_or_before)
     return list(session.exec(query.order_by(col(Task.due_date), col(Task.id))))
+
+
+class ReminderKind(StrEnum):
+    BEFORE_DUE = "före"
+    DUE_DAY = "förfallodag"
+    OVERDUE = "försenad"
+
+
+class Reminder(SQLModel, table=True):
+    """A påminnelse the daily sweep decided to send: delivered by the notification outbox.
+
+    The dedupe key is ``påminnelse:<task>:<date>``: one reminder per task and ladder day, however many
+    times the sweep runs.
+    """
+
+    __tablename__ = "reminder"
+    __table_args__ = (sa.UniqueConstraint("dedupe_key", name="uq_reminder_dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    recipient_person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    kind: ReminderKind = Field(sa_type=StrEnumType(ReminderKind))
+    subject: str = Field(max_length=1000)
+    remind_on: date
+    dedupe_key: str = Field(max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def reminders_for_task(session: Session, task_id: int) -> list[Reminder]:
+    """A task's reminders in the order they were due."""
+    return list(
+        session.exec(select(Reminder).where(Reminder.task_id == task_id).order_by(col(Reminder.remind_on)))
+    )

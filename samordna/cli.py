@@ -60,6 +60,8 @@ def _settings(ctx: click.Context) -> Settings:
 def _engine(ctx: click.Context, *, migrated: bool = True) -> sa.Engine:
     settings = _settings(ctx)
     engine = db.make_engine(settings.database_url)
+    # Close pooled connections when the command ends: a long-lived process must not leak them.
+    ctx.call_on_close(engine.dispose)
     if migrated:
         current = db.current_revision(engine)
         if current != db.head_revision():

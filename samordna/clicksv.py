@@ -76,7 +76,8 @@ def _swedish(error: click.UsageError) -> str:
     if isinstance(error, click.MissingParameter):
         name = _hint(error) if error.param is not None else "ett värde"
         if isinstance(error.param, click.Argument):
-            return f"argumentet {(error.param.name or '').upper()} saknas."
+            metavar = error.param.make_metavar(error.ctx) if error.ctx else error.param.name
+            return f"argumentet {metavar} saknas."
         return f"{name} saknas."
     if isinstance(error, click.BadParameter):
         param: Any = error.param

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from models.db import make_engine, migrate
+from samordna.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -100,8 +101,6 @@ class Cli:
         self.capsys = capsys
 
     def __call__(self, *args: str | Path) -> tuple[int, str, str]:
-        from samordna.cli import main
-
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("SAMORDNA_DATABASE_URL", self.url)
             patch.setenv("SAMORDNA_DATA_DIR", str(self.data_dir))

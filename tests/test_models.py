@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, SQLModel, select
 
-from models.db import current_revision, head_revision, transaction
+from models.db import current_revision, head_revision, make_engine, transaction
 from models.enums import MeasureStatus
 from models.municipality import Municipality, find_municipality
 from models.plan import ActionPlan, FocusArea, Measure, StatusReport
@@ -31,7 +31,7 @@ def _kommun(session: Session) -> Municipality:
 
 def test_migrations_reach_head(engine: sa.Engine) -> None:
     """A fresh database migrated by `samordna init` is at the newest revision."""
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() == "0002"
 
 
 def test_migrations_match_models(engine: sa.Engine) -> None:
@@ -65,13 +65,13 @@ def test_naive_datetime_is_refused(engine: sa.Engine) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     moment=st.datetimes(
-        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+        min_value=datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis takes naive bounds
+        max_value=datetime(2100, 1, 1),  # noqa: DTZ001 - hypothesis takes naive bounds
+        timezones=st.just(UTC),
     )
 )
 def test_any_utc_time_round_trips(sqlite_url: str, moment: datetime) -> None:
     """Every aware instant from 2000 to 2100 survives SQLite to the microsecond."""
-    from models.db import make_engine
-
     engine = make_engine(sqlite_url)
     with transaction(engine) as session:
         row = session.exec(select(Municipality)).first() or Municipality(name="Falun", code="2080")
@@ -156,6 +156,8 @@ def test_kommun_found_by_code_or_name(engine: sa.Engine) -> None:
 
 def test_foreign_keys_are_enforced(engine: sa.Engine) -> None:
     """A measure pointing at a plan that does not exist is refused, on SQLite too."""
-    with pytest.raises(sa.exc.IntegrityError), transaction(engine) as session:
+    with transaction(engine) as session:
         kommun_id = _kommun(session).id or 0
-        session.add(Measure(municipality_id=kommun_id, plan_id=999, focus_area_id=999, position=1, title="x"))
+    orphan = Measure(municipality_id=kommun_id, plan_id=999, focus_area_id=999, position=1, title="x")
+    with pytest.raises(sa.exc.IntegrityError), transaction(engine) as session:
+        session.add(orphan)

@@ -1,0 +1,112 @@
+"""A kommun's rhythm: when its cycles run and how hard they push. Configuration, not code.
+
+Coordinators write it in the ``rytm:`` section of the kommun's directory file (Swedish keys, as in
+``examples/falun-katalog.yaml``); it is validated here and stored as JSON on the kommun, so flows on a
+worker read the same rhythm as the command line. Every field has a default that matches common
+practice, so a kommun states only what differs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.enums import ForumKind
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
+
+
+class EstRhythm(_Config):
+    """EST: a meeting every ``interval_days`` from ``first_meeting`` at ``meeting_time`` local time."""
+
+    first_meeting: date = Field(default=date(2025, 1, 7), alias="forsta_mote")
+    meeting_time: time = Field(default=time(9, 0), alias="tid")
+    interval_days: int = Field(default=14, ge=7, le=28, alias="intervall_dagar")
+    report_lead_working_days: int = Field(default=2, ge=0, le=10, alias="rapportera_dagar_fore")
+    agenda_lead_working_days: int = Field(default=1, ge=0, le=10, alias="dagordning_dagar_fore")
+    place: str = Field(default="", alias="plats")
+
+
+class FollowUpRhythm(_Config):
+    """Åtgärdsplan follow-up: status reports due before the meetings of ``forum``."""
+
+    forum: ForumKind = Field(default=ForumKind.LOCAL_BRA, alias="forum")
+    report_lead_working_days: int = Field(default=10, ge=1, le=60, alias="dagar_fore")
+    # Tasks are created this many days before they are due, so people see them coming.
+    create_days_before_due: int = Field(default=30, ge=1, le=120, alias="skapa_dagar_fore")
+    yearly_half: int = Field(default=2, ge=1, le=2, alias="arsvis_halvar")
+
+
+class SituationAssessmentStep(_Config):
+    name: str = Field(alias="namn")
+    months_before_due: int = Field(ge=0, le=24, alias="manader_fore")
+
+
+def _default_steps() -> tuple[SituationAssessmentStep, ...]:
+    return (
+        SituationAssessmentStep(name="Starta datainsamling för ny lägesbild", months_before_due=9),
+        SituationAssessmentStep(name="Analys och orsaksanalys", months_before_due=6),
+        SituationAssessmentStep(name="Förslag till lägesbild till BRÅ", months_before_due=3),
+        SituationAssessmentStep(name="Beslut om lägesbild i Kommunstyrelsen", months_before_due=0),
+    )
+
+
+class SituationAssessmentRhythm(_Config):
+    """The lägesbild every ``interval_years`` from the last decision, and the plan's revision."""
+
+    interval_years: int = Field(default=2, ge=1, le=4, alias="intervall_ar")
+    steps: tuple[SituationAssessmentStep, ...] = Field(default_factory=_default_steps, alias="steg")
+    plan_revision_lead_working_days: int = Field(default=40, ge=5, le=200, alias="revidera_plan_dagar_fore")
+    create_days_before_due: int = Field(default=30, ge=1, le=120, alias="skapa_dagar_fore")
+
+
+class ReminderLadder(_Config):
+    """A reminder N working days before due, one on the due day, then every M working days overdue."""
+
+    before_due_working_days: int = Field(default=3, ge=0, le=20, alias="dagar_fore")
+    on_due_day: bool = Field(default=True, alias="pa_forfallodagen")
+    overdue_every_working_days: int = Field(default=5, ge=1, le=30, alias="upprepa_var")
+
+
+class StalledRules(_Config):
+    """When a measure counts as stalled (avstannad) and goes to kommunledningen."""
+
+    missed_follow_ups: int = Field(default=2, ge=1, le=6, alias="missade_uppfoljningar")
+    delayed_reports_in_row: int = Field(default=2, ge=1, le=6, alias="forsenad_i_rad")
+    past_end_grace_working_days: int = Field(default=10, ge=0, le=120, alias="efter_slutdatum_dagar")
+    intervention_overdue_working_days: int = Field(default=10, ge=0, le=120, alias="insats_forsenad_dagar")
+
+
+class EscalationRules(_Config):
+    """Overdue past ``level_1`` working days → chef or BRÅ-samordnare; past ``level_2`` → kommunledningen."""
+
+    level_1_working_days: int = Field(default=5, ge=1, le=60, alias="niva1_efter")
+    level_2_working_days: int = Field(default=15, ge=2, le=120, alias="niva2_efter")
+    stalled: StalledRules = Field(default_factory=StalledRules, alias="avstannad")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EscalationRules:
+        if self.level_2_working_days <= self.level_1_working_days:
+            raise ValueError("niva2_efter måste vara större än niva1_efter")
+        return self
+
+
+class Rhythm(_Config):
+    """Everything a kommun can tune about its cycles."""
+
+    est: EstRhythm = Field(default_factory=EstRhythm)
+    follow_up: FollowUpRhythm = Field(default_factory=FollowUpRhythm, alias="uppfoljning")
+    situation_assessment: SituationAssessmentRhythm = Field(
+        default_factory=SituationAssessmentRhythm, alias="lagesbild"
+    )
+    reminders: ReminderLadder = Field(default_factory=ReminderLadder, alias="paminnelser")
+    escalation: EscalationRules = Field(default_factory=EscalationRules, alias="eskalering")
+    daily_sweep_time: time = Field(default=time(7, 0), alias="daglig_kontroll")
+
+
+def rhythm_from_json(data: dict[str, object] | None) -> Rhythm:
+    """The stored rhythm, or the defaults when none was given."""
+    return Rhythm.model_validate(data or {})

@@ -1,0 +1,120 @@
+"""The command line: Swedish everywhere, documented everywhere, no tracebacks."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from samordna.cli import cli
+from tests.conftest import REPO, Cli
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        found.append(path)
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, path))
+    return found
+
+
+COMMANDS = _commands(cli)
+
+
+def test_there_are_commands() -> None:
+    """The command tree is walked, so the parametrised tests below test something."""
+    assert {("init",), ("plan", "import"), ("plan", "list"), ("plan", "show"), ("demo",)} <= set(COMMANDS)
+
+
+def _id(path: tuple[str, ...]) -> str:
+    return " ".join(path) or "samordna"
+
+
+@pytest.mark.parametrize("path", [(), *COMMANDS], ids=_id)
+def test_every_command_has_swedish_help(sqlite_cli: Cli, path: tuple[str, ...]) -> None:
+    """`--help` on every command exits 0 and shows Swedish headings and a Swedish description."""
+    code, out, err = sqlite_cli(*path, "--help")
+    assert code == 0, err
+    assert out.startswith("Användning: samordna")
+    assert "Visa den här hjälpen och avsluta." in out
+    for english in ("Usage:", "Options:", "Show this message", "Commands:"):
+        assert english not in out
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=_id)
+def test_every_command_is_in_readme(path: tuple[str, ...]) -> None:
+    """README documents every command: a command nobody can find does not exist."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"samordna {' '.join(path)}" in readme
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("plan", "list", "--fel"), "okänd flagga --fel"),
+        (("plan", "list", "--format", "xml"), "välj en av table, json, csv"),
+        (("plan", "show"), "argumentet ID saknas"),
+        (("plan", "show", "ett"), "ange ett heltal"),
+        (("kommun", "skapa", "--namn", "Falun"), "--kod saknas"),
+        (("planera",), "okänt kommando 'planera'"),
+    ],
+)
+def test_usage_errors_are_swedish(sqlite_cli: Cli, args: tuple[str, ...], expected: str) -> None:
+    """A mistyped command gets a Swedish message, a pointer to --help and exit code 2."""
+    code, out, err = sqlite_cli(*args)
+    assert code == 2
+    assert expected in err
+    assert "--help" in err
+    assert "Error" not in err
+    assert out == ""
+
+
+def test_uninitialised_database_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A command on a database that was never initialised says to run `samordna init`."""
+    run = Cli(f"sqlite:///{tmp_path / 'tom.db'}", tmp_path, capsys)
+    code, _, err = run("plan", "list", "--kommun", "2080")
+    assert code == 1
+    assert "Kör först: samordna init" in err
+
+
+def test_init_then_kommun(sqlite_cli: Cli) -> None:
+    """`init` is repeatable, and a kommun created by `kommun skapa` is listed by `kommun lista`."""
+    assert sqlite_cli("init")[0] == 0
+    assert sqlite_cli("init")[0] == 0
+    assert sqlite_cli("kommun", "skapa", "--namn", "Falun", "--kod", "2080")[0] == 0
+    code, out, _ = sqlite_cli("kommun", "lista")
+    assert (code, out) == (0, "2080  Falun\n")
+
+
+@pytest.mark.parametrize("kod", ["208", "20800", "abcd", ""])
+def test_bad_kommunkod_is_refused(sqlite_cli: Cli, kod: str) -> None:
+    """A kommunkod that is not four digits is refused with a Swedish message and nothing is created."""
+    code, _, err = sqlite_cli("kommun", "skapa", "--namn", "Falun", "--kod", kod)
+    assert code == 1
+    assert "ska vara fyra siffror" in err
+    assert sqlite_cli("kommun", "lista")[1].startswith("Inga kommuner")
+
+
+def test_unreachable_database_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A database server that does not answer gives a Swedish message without the password."""
+    run = Cli("postgresql+psycopg://samordna:hemligt@127.0.0.1:1/samordna", tmp_path, capsys)
+    code, _, err = run("init")
+    assert code == 1
+    assert "databasen går inte att nå" in err
+    assert "hemligt" not in err
+    assert "Traceback" not in err
+
+
+def test_console_script_runs_as_module() -> None:
+    """`python -m samordna --help` works, so the installed entry point is wired to the same main."""
+    result = subprocess.run(
+        [sys.executable, "-m", "samordna", "--help"], capture_output=True, text=True, check=False, cwd=REPO
+    )
+    assert result.returncode == 0
+    assert re.search(r"^Användning: samordna", result.stdout, re.MULTILINE)
