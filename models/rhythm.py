@@ -34,6 +34,8 @@ class FollowUpRhythm(_Config):
     """Åtgärdsplan follow-up: status reports due before the meetings of ``forum``."""
 
     forum: ForumKind = Field(default=ForumKind.LOCAL_BRA, alias="forum")
+    # The forum's meetings in these months are the follow-up meetings (the halvår rhythm: May, November).
+    months: tuple[int, ...] = Field(default=(5, 11), min_length=1, max_length=12, alias="manader")
     report_lead_working_days: int = Field(default=10, ge=1, le=60, alias="dagar_fore")
     # Tasks are created this many days before they are due, so people see them coming.
     create_days_before_due: int = Field(default=30, ge=1, le=120, alias="skapa_dagar_fore")

@@ -17,7 +17,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from models.db import make_engine, migrate
+from importers.directory_import import import_directory, read_directory
+from importers.plan_import import import_plan_file
+from models.db import make_engine, migrate, transaction
+from models.municipality import Municipality
 from samordna.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -121,3 +124,16 @@ def cli(database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def sqlite_cli(sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
     """The command line on SQLite only."""
     return Cli(sqlite_url, tmp_path / "data", capsys)
+
+
+@pytest.fixture
+def falun(engine: sa.Engine) -> int:
+    """The Falun example (directory with rhythm, and the åtgärdsplan 2024) imported; the kommun's id."""
+    with transaction(engine) as session:
+        draft = read_directory(EXAMPLES / "falun-katalog.yaml")
+        municipality = Municipality(name=draft.municipality_name, code=draft.municipality_code)
+        session.add(municipality)
+        session.flush()
+        import_directory(session, draft, municipality)
+        import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx")
+        return municipality.id or 0

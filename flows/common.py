@@ -1,0 +1,99 @@
+"""What every cycle shares: exactly-once inserts, who answers for a measure, and what a run produced.
+
+Cycles are plain functions ``run_<cycle>(session, municipality, as_of) -> list[Event]``: they read no
+clock (``as_of`` is the day the run stands on), never commit (the caller owns the transaction), and
+create records only through ``insert_once``, so a cycle that runs twice, or is killed and run again,
+leaves the same rows: the database's unique keys decide, not luck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from models.directory import OrganisationContact, Person, persons_with_role
+from models.plan import MeasureParty, PartyRole
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something a cycle created: a task, a reminder, an escalation opened or resolved, a round compiled.
+
+    The simulation prints these as its timeline; ``recipient`` is a person's name, never case data.
+    """
+
+    when: date
+    kind: str  # "uppgift", "påminnelse", "eskalering", "eskalering löst", "uppgift klar", "sammanställning"
+    subject: str
+    recipient: str = ""
+    level: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "när": self.when.isoformat(),
+            "typ": self.kind,
+            "mottagare": self.recipient,
+            "ämne": self.subject,
+            "nivå": self.level,
+        }
+
+
+def insert_once(session: Session, row: SQLModel, *, key: str) -> bool:
+    """Insert ``row`` unless a row with the same value in the unique column ``key`` exists.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on both SQLite and PostgreSQL: two sweeps racing each other
+    both succeed and exactly one row results. Returns True when this call inserted the row.
+    """
+    table = row.__table__  # type: ignore[attr-defined]
+    values = {
+        column.name: getattr(row, column.name)
+        for column in table.columns
+        if not (column.primary_key and getattr(row, column.name) is None)
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    statement = insert.values(**values).on_conflict_do_nothing(index_elements=[key])
+    result = session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
+
+
+def bra_coordinator(session: Session, municipality_id: int) -> Person | None:
+    """The kommun's BRÅ-samordnare: the fallback ansvarig and the first step for unmatched parties."""
+    found = persons_with_role(session, municipality_id, "bra_samordnare")
+    return found[0] if found else None
+
+
+def management(session: Session, municipality_id: int) -> list[Person]:
+    """Kommunledningen: the top of every escalation chain."""
+    return persons_with_role(session, municipality_id, "kommunledning")
+
+
+def responsible_person(session: Session, measure_id: int, municipality_id: int) -> Person | None:
+    """Who is asked about a measure: the first named ansvarig person, else the contact person of the
+    first named organisation, else the BRÅ-samordnare (a forum named as ansvarig, such as "Faluns
+    BRÅ", is run by the BRÅ-samordnare)."""
+    parties = session.exec(
+        select(MeasureParty)
+        .where(MeasureParty.measure_id == measure_id, MeasureParty.role == PartyRole.RESPONSIBLE)
+        .order_by(col(MeasureParty.position))
+    ).all()
+    for party in parties:
+        if party.person_id is not None:
+            return session.get(Person, party.person_id)
+        if party.organisation_id is not None:
+            contact = session.get(OrganisationContact, party.organisation_id)
+            if contact is not None:
+                return session.get(Person, contact.person_id)
+    return bra_coordinator(session, municipality_id)
+
+
+def manager_or_coordinator(session: Session, person_id: int | None, municipality_id: int) -> Person | None:
+    """Level 1 of an escalation: the person's chef, or the BRÅ-samordnare when no chef is known."""
+    person = session.get(Person, person_id) if person_id is not None else None
+    if person is not None and person.manager_id is not None:
+        return session.get(Person, person.manager_id)
+    return bra_coordinator(session, municipality_id)
