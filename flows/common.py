@@ -8,6 +8,7 @@ leaves the same rows: the database's unique keys decide, not luck.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -42,8 +43,8 @@ class Event:
         }
 
 
-def insert_once(session: Session, row: SQLModel, *, key: str) -> bool:
-    """Insert ``row`` unless a row with the same value in the unique column ``key`` exists.
+def insert_once(session: Session, row: SQLModel, *, key: str | Sequence[str]) -> bool:
+    """Insert ``row`` unless a row with the same values in the unique column(s) ``key`` exists.
 
     ``INSERT … ON CONFLICT DO NOTHING`` on both SQLite and PostgreSQL: two sweeps racing each other
     both succeed and exactly one row results. Returns True when this call inserted the row.
@@ -56,7 +57,9 @@ def insert_once(session: Session, row: SQLModel, *, key: str) -> bool:
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    statement = insert.values(**values).on_conflict_do_nothing(index_elements=[key])
+    statement = insert.values(**values).on_conflict_do_nothing(
+        index_elements=[key] if isinstance(key, str) else list(key)
+    )
     result = session.execute(statement)
     return bool(getattr(result, "rowcount", 0))
 
