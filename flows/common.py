@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from models.directory import OrganisationContact, Person, persons_with_role
 from models.plan import MeasureParty, PartyRole
+from samordna.settings import TIMEZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,14 @@ class Event:
         }
 
 
+def moment_of(as_of: date, at: time = time(12, 0)) -> datetime:
+    """The moment recorded for something a run on ``as_of`` did: ``at`` Europe/Stockholm, in UTC.
+
+    Built from the run's day, never from the clock, so a simulated or repeated run records the same.
+    """
+    return datetime.combine(as_of, at, tzinfo=ZoneInfo(TIMEZONE)).astimezone(UTC)
+
+
 def insert_once(session: Session, row: SQLModel, *, key: str | Sequence[str]) -> bool:
     """Insert ``row`` unless a row with the same values in the unique column(s) ``key`` exists.
 
@@ -57,11 +68,33 @@ def insert_once(session: Session, row: SQLModel, *, key: str | Sequence[str]) ->
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    statement = insert.values(**values).on_conflict_do_nothing(
-        index_elements=[key] if isinstance(key, str) else list(key)
+    # RETURNING tells whether this statement inserted: rowcount is -1 on PostgreSQL when SQLAlchemy
+    # adds its own RETURNING, so it cannot be trusted on both databases.
+    statement = (
+        insert.values(**values)
+        .on_conflict_do_nothing(index_elements=[key] if isinstance(key, str) else list(key))
+        .returning(sa.literal(1))
     )
-    result = session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+    return session.execute(statement).first() is not None
+
+
+def insert_many(session: Session, rows: Sequence[SQLModel], *, key: str | Sequence[str]) -> int:
+    """``insert_once`` for many rows of one table in one statement; returns how many were inserted."""
+    if not rows:
+        return 0
+    table = rows[0].__table__  # type: ignore[attr-defined]
+    values = [
+        {column.name: getattr(row, column.name) for column in table.columns if not column.primary_key}
+        for row in rows
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    statement = (
+        insert.values(values)
+        .on_conflict_do_nothing(index_elements=[key] if isinstance(key, str) else list(key))
+        .returning(sa.literal(1))
+    )
+    return len(session.execute(statement).all())
 
 
 def bra_coordinator(session: Session, municipality_id: int) -> Person | None:

@@ -27,6 +27,9 @@ class TaskKind(StrEnum):
 class TaskState(StrEnum):
     OPEN = "öppen"
     DONE = "klar"
+    # The meeting the task served has been held without an answer: no more reminders, and it counts
+    # as a missed report when stalled measures are judged.
+    MISSED = "missad"
     CANCELLED = "avbruten"
 
 

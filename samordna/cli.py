@@ -11,9 +11,12 @@ import csv
 import io
 import json
 import logging
+import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -42,10 +45,13 @@ from models.plan import (
     plans,
 )
 from samordna.clicksv import SwedishGroup, usage_error_message
+from samordna.prefect_env import configure_prefect
 from samordna.settings import Settings, get_settings
 from samordna.text import render
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+PREFECT_YAML = Path(__file__).resolve().parents[1] / "prefect.yaml"
+MAX_SIMULATION_DAYS = 5 * 366
 
 
 class UserError(Exception):
@@ -436,24 +442,233 @@ def plan_show(ctx: click.Context, plan_id: int, kommun: str | None) -> None:
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
-    """Kör exemplet: Faluns katalog och åtgärdsplan 2024 importeras och listas."""
+    """Kör exemplet: Faluns katalog och åtgärdsplan importeras, listas och två år simuleras."""
     settings = _settings(ctx)
     db.migrate(settings.database_url)
     engine = _engine(ctx)
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        _import_directory(session, EXAMPLES / "falun-katalog.yaml", None)
-        report = import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx", replace=True)
-    click.echo(
-        render("cli/plan_import.txt.j2", report=report, dry_run=False, summary=_summary(report)), nl=False
-    )
+    try:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            _import_directory(session, EXAMPLES / "falun-katalog.yaml", None)
+            report = import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx", replace=True)
+        click.echo(
+            render("cli/plan_import.txt.j2", report=report, dry_run=False, summary=_summary(report)), nl=False
+        )
+    except ImportFailedError:
+        # The example has history already (tasks, reports): keep it rather than replace it.
+        click.echo("Exempelplanen finns redan med historik och importeras inte igen.")
     with db.transaction(engine) as session:
-        municipality = find_municipality(session, report.municipality_code)
+        municipality = find_municipality(session, "2080")
         assert municipality is not None  # noqa: S101 - the import above created it
-        rows = measure_register(session, municipality.id or 0, plan_id=report.plan_id)
+        rows = measure_register(session, municipality.id or 0)
         known_plans = plans(session, municipality.id or 0)
     click.echo(
         render("cli/plan_list.txt.j2", municipality=municipality, rows=rows, plans=known_plans), nl=False
     )
+    configure_prefect(settings)
+    from flows.simulation import SimulationOptions, simulate  # noqa: PLC0415 - imports Prefect after configure
+
+    options = SimulationOptions(start=date(2025, 1, 1), end=date(2026, 12, 31), kommun="2080")
+    with tempfile.TemporaryDirectory(prefix="samordna-simulering-") as work_dir:
+        result = simulate(settings.database_url, options, Path(work_dir), PREFECT_YAML)
+    click.echo()
+    _print_simulation(result, "sammanfattning")
+    click.echo(
+        "\nHela tidslinjen: samordna simulate --from 2025-01-01 --to 2026-12-31 --kommun 2080\n"
+        "Kör en cykel på riktigt: samordna run daglig --kommun 2080 --as-of 2025-05-07"
+    )
+
+
+CYCLE_NAMES = ("est", "uppfoljning", "lagesbild", "daglig")
+
+
+def _as_of(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f'--as-of "{value}" är inget datum; skriv ÅÅÅÅ-MM-DD, t.ex. 2025-03-04.') from None
+
+
+@cli.command("run")
+@click.argument("cykel", type=click.Choice(CYCLE_NAMES))
+@click.option(
+    "--as-of", "as_of", metavar="DATUM", help="Kör som om det vore denna dag (ÅÅÅÅ-MM-DD). Standard: i dag."
+)
+@KOMMUN_OPTION
+@click.option(
+    "--utan-prefect",
+    is_flag=True,
+    help="Kör cykelns logik direkt, utan Prefects körhistorik (snabbare; samma resultat i databasen).",
+)
+@click.pass_context
+def run_command(
+    ctx: click.Context,
+    cykel: str,
+    as_of: str | None,
+    kommun: str | None,
+    utan_prefect: bool,  # noqa: FBT001 - click passes flags by name
+) -> None:
+    """Kör en cykel nu: est, uppfoljning, lagesbild eller daglig."""
+    day = _as_of(as_of)
+    settings = _settings(ctx)
+    engine = _engine(ctx)
+    configure_prefect(settings)
+    from flows.cycles import CYCLES  # noqa: PLC0415 - imports Prefect, which must see configure_prefect first
+    from flows.orchestration import (  # noqa: PLC0415 - as above
+        UnknownMunicipalityError,
+        count_events,
+        municipality_codes,
+        resolve_as_of,
+        run_cycle,
+    )
+
+    spec = CYCLES[cykel]
+    try:
+        if utan_prefect:
+            day = resolve_as_of(day)
+            totals: dict[str, int] = {}
+            codes = municipality_codes(engine, kommun)
+            for code in codes:
+                for kind, count in count_events(run_cycle(engine, spec.run, code, day)).items():
+                    totals[kind] = totals.get(kind, 0) + count
+        else:
+            day = resolve_as_of(day)
+            codes = municipality_codes(engine, kommun)
+            totals = spec.flow(kommun, day.isoformat())
+    except UnknownMunicipalityError as error:
+        raise UserError(str(error)) from error
+    click.echo(
+        render("cli/run.txt.j2", cycle=spec, day=day, codes=codes, totals=totals, prefect=not utan_prefect),
+        nl=False,
+    )
+
+
+@cli.command("simulate")
+@click.option("--from", "start", required=True, metavar="DATUM", help="Första dagen (ÅÅÅÅ-MM-DD).")
+@click.option("--to", "end", required=True, metavar="DATUM", help="Sista dagen (ÅÅÅÅ-MM-DD).")
+@KOMMUN_OPTION
+@click.option("--seed", type=int, default=1, show_default=True, help="Samma seed ger samma simulerade år.")
+@click.option(
+    "--svarsfrekvens",
+    type=click.FloatRange(0, 1),
+    default=0.75,
+    show_default=True,
+    help="Andel ansvariga som svarar (resten är tysta hela perioden).",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def simulate_command(
+    ctx: click.Context,
+    start: str,
+    end: str,
+    kommun: str | None,
+    seed: int,
+    svarsfrekvens: float,
+    output_format: str,
+) -> None:
+    """Förhandsvisa cyklerna över en period på en kopia av databasen: uppgifter, påminnelser, eskaleringar."""
+    first, last = _as_of(start), _as_of(end)
+    assert first is not None  # noqa: S101 - the option is required
+    assert last is not None  # noqa: S101 - the option is required
+    if last < first:
+        raise UserError("--to ligger före --from.")
+    if (last - first).days > MAX_SIMULATION_DAYS:
+        raise UserError(f"Simuleringen kan omfatta högst {MAX_SIMULATION_DAYS // 365} år åt gången.")
+    settings = _settings(ctx)
+    _engine(ctx)  # the source must be migrated
+    configure_prefect(settings)
+    from flows.orchestration import UnknownMunicipalityError  # noqa: PLC0415 - imports Prefect after configure
+    from flows.simulation import SimulationOptions, simulate  # noqa: PLC0415 - as above
+
+    options = SimulationOptions(start=first, end=last, kommun=kommun, seed=seed, answer_rate=svarsfrekvens)
+    with tempfile.TemporaryDirectory(prefix="samordna-simulering-") as work_dir:
+        try:
+            result = simulate(settings.database_url, options, Path(work_dir), PREFECT_YAML)
+        except UnknownMunicipalityError as error:
+            raise UserError(str(error)) from error
+    _print_simulation(result, output_format)
+
+
+def _print_simulation(result: Any, output_format: str) -> None:
+    options = result.options
+    first, last, seed = options.start, options.end, options.seed
+    if output_format == "json":
+        payload = {
+            "från": first.isoformat(),
+            "till": last.isoformat(),
+            "seed": seed,
+            "körningar": result.runs,
+            "händelser": [
+                {"kommun": e.kommun, "cykel": e.cycle, **e.event.as_json()} for e in result.entries
+            ],
+            "summa": result.totals(),
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    elif output_format == "sammanfattning":
+        click.echo(
+            render("cli/simulate_summary.txt.j2", result=result, options=options, months=_months(result)),
+            nl=False,
+        )
+    else:
+        click.echo(render("cli/simulate.txt.j2", result=result, options=options), nl=False)
+
+
+def _months(result: Any) -> list[tuple[date, dict[str, int]]]:
+    months: dict[date, dict[str, int]] = {}
+    for entry in result.entries:
+        month = entry.event.when.replace(day=1)
+        kind = entry.event.kind if entry.event.kind != "eskalering" else f"eskalering {entry.event.level}"
+        counts = months.setdefault(month, {})
+        counts[kind] = counts.get(kind, 0) + 1
+    return sorted(months.items())
+
+
+@cli.command("serve")
+@click.option(
+    "--port", type=int, default=4200, show_default=True, help="Port för den lokala Prefect-servern."
+)
+@click.pass_context
+def serve_command(ctx: click.Context, port: int) -> None:
+    """Kör alla scheman i prefect.yaml i en process (inbäddat läge); avsluta med Ctrl-C."""
+    settings = _settings(ctx)
+    _engine(ctx)  # refuse to start on a database that is not migrated
+    home = configure_prefect(settings)
+    from flows.schedules import load_schedules  # noqa: PLC0415 - as above
+    from prefect import serve  # noqa: PLC0415 - Prefect must see configure_prefect first
+    from prefect.deployments.runner import RunnerDeployment  # noqa: PLC0415 - as above
+    from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415 - as above
+
+    from flows.serving import declared_deployments, local_server  # noqa: PLC0415 - as above
+
+    existing = os.environ.get("PREFECT_API_URL")
+    server = nullcontext(existing) if existing else local_server(port, home / "server.log")
+    os.chdir(PREFECT_YAML.parent)  # prefect.yaml's entrypoints are relative to the repository
+    with server as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
+        schedules = load_schedules(PREFECT_YAML)
+        deployments = [
+            RunnerDeployment.from_entrypoint(
+                declared.entrypoint,
+                name=declared.name,
+                schedules=schedules.get(declared.name),
+                parameters=declared.parameters,
+                description=declared.description or None,
+            )
+            for declared in declared_deployments(PREFECT_YAML)
+        ]
+        click.echo(
+            render(
+                "cli/serve.txt.j2",
+                api_url=api_url,
+                home=home,
+                own_server=not existing,
+                deployments=deployments,
+            ),
+            nl=False,
+        )
+        serve(*deployments, pause_on_shutdown=False, print_starting_message=False)
 
 
 def _crash_log(settings: Settings) -> Path:

@@ -7,8 +7,10 @@ developer's machine and fails under CI=true, so CI can never pass without having
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +24,15 @@ from importers.plan_import import import_plan_file
 from models.db import make_engine, migrate, transaction
 from models.municipality import Municipality
 from samordna.cli import main
+
+# Prefect reads its settings at import: point it at a throwaway home before any test imports it.
+PREFECT_TEST_HOME = tempfile.mkdtemp(prefix="samordna-test-prefect-")
+atexit.register(shutil.rmtree, PREFECT_TEST_HOME, ignore_errors=True)
+os.environ["PREFECT_HOME"] = PREFECT_TEST_HOME
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.pop("PREFECT_API_URL", None)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

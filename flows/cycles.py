@@ -1,0 +1,59 @@
+"""The cycles by the names people use for them: `samordna run est`, `samordna run daglig`, …"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from prefect import Flow
+from sqlmodel import Session
+
+from flows.common import Event
+from flows.daily_sweep import daily_sweep_flow, run_daily_sweep
+from flows.est import est_flow, run_est_cycle
+from flows.follow_up import compile_due_rounds, follow_up_flow, run_follow_up_cycle
+from flows.orchestration import Cycle
+from flows.situation_assessment import run_situation_assessment_cycle, situation_assessment_flow
+from models.municipality import Municipality
+
+
+def follow_up_and_compile(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
+    """Compile rounds that fell due, then open the rounds whose window has come."""
+    return compile_due_rounds(session, municipality, as_of) + run_follow_up_cycle(
+        session, municipality, as_of
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CycleSpec:
+    name: str
+    description: str
+    run: Cycle
+    flow: Flow[[str | None, str | None], dict[str, int]]
+    deployment: str  # the deployment's name in prefect.yaml
+
+
+CYCLES: dict[str, CycleSpec] = {
+    "est": CycleSpec("est", "EST var 14:e dag", run_est_cycle, est_flow, "est-falun"),
+    "uppfoljning": CycleSpec(
+        "uppfoljning",
+        "Åtgärdsplanens uppföljning varje halvår",
+        follow_up_and_compile,
+        follow_up_flow,
+        "uppfoljning",
+    ),
+    "lagesbild": CycleSpec(
+        "lagesbild",
+        "Lägesbild vartannat år och planens revidering",
+        run_situation_assessment_cycle,
+        situation_assessment_flow,
+        "lagesbild",
+    ),
+    "daglig": CycleSpec(
+        "daglig",
+        "Daglig kontroll: påminnelser och eskaleringar",
+        run_daily_sweep,
+        daily_sweep_flow,
+        "daglig-kontroll",
+    ),
+}

@@ -1,0 +1,265 @@
+"""EST (Effektiv samordning för trygghet): a meeting every 14 days, and what each one needs beforehand.
+
+Meeting ``n`` of a kommun is ``rhythm.est.first_meeting + (n - 1) * interval_days`` at
+``rhythm.est.meeting_time`` Europe/Stockholm local time: across a DST change the UTC offset moves, the
+local time does not. A meeting on a holiday still happens as scheduled (the EST group decides); only due
+dates move to the previous working day.
+
+For a meeting, the cycle ensures its EstCycle row (period = the day after the previous meeting up to
+the meeting day) and creates, once each:
+- a ``rapportera_handelser`` task to every member of the kommun's EST group, due
+  ``report_lead_working_days`` working days before the meeting (key ``rapportera:<person>:EST-<n>``);
+- a ``folj_upp_insats`` task to the responsible person of every open insats, due the same day
+  (key ``insats:<insats>:EST-<n>``).
+
+Which meetings a run on ``as_of`` handles: the row of the first meeting on or after ``as_of``, and the
+tasks of the first meeting strictly after ``as_of``. The two differ only on a meeting day: the
+14-day schedule in ``prefect.yaml`` fires at each meeting's start, which is when the next period opens,
+so that run must prepare the *next* meeting; the meeting being held gets its row if it is missing but
+no new tasks (asking for reports to a meeting that starts now only produces overdue tasks).
+
+A kommun without an EST group (no forum of kind ``est_grupp``) has no EST: the cycle does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from flows.common import Event, insert_once, moment_of
+from flows.orchestration import cycle_flow
+from flows.working_days import add_working_days, previous_working_day
+from models.directory import Forum, ForumMember, Person
+from models.enums import ForumKind
+from models.est import EstCycle, Intervention, InterventionState
+from models.municipality import Municipality
+from models.rhythm import Rhythm, rhythm_from_json
+from models.task import Task, TaskKind, TaskState
+from samordna.settings import TIMEZONE
+from samordna.text import swedish_date
+
+NEW_PERIOD = "ny period"
+TASK = "uppgift"
+
+
+def meeting_date(rhythm: Rhythm, number: int) -> date:
+    """The local date of EST meeting ``number`` (1 is the rhythm's first meeting)."""
+    if number < 1:
+        raise ValueError(f"EST-möten numreras från 1, inte {number}.")
+    return rhythm.est.first_meeting + timedelta(days=(number - 1) * rhythm.est.interval_days)
+
+
+def meeting_at(rhythm: Rhythm, number: int) -> datetime:
+    """The instant (aware, UTC) of EST meeting ``number``: the same local time on every meeting day."""
+    day = meeting_date(rhythm, number)
+    clock = rhythm.est.meeting_time
+    local = pendulum.datetime(
+        day.year, day.month, day.day, clock.hour, clock.minute, clock.second, tz=TIMEZONE
+    )
+    # A plain datetime: pendulum's subclass warns on some methods, and tests run with -W error.
+    return datetime.fromtimestamp(local.timestamp(), tz=UTC)
+
+
+def cycle_number_at(rhythm: Rhythm, as_of: date) -> int:
+    """The number of the first EST meeting on or after ``as_of`` (1 for any day up to the first)."""
+    elapsed = (as_of - rhythm.est.first_meeting).days
+    if elapsed <= 0:
+        return 1
+    return -(-elapsed // rhythm.est.interval_days) + 1
+
+
+def report_due_date(rhythm: Rhythm, number: int) -> date:
+    """When the EST actors' reports (and insats follow-ups) for meeting ``number`` are due."""
+    lead = rhythm.est.report_lead_working_days
+    return previous_working_day(add_working_days(meeting_date(rhythm, number), -lead))
+
+
+def report_key(person_id: int, number: int) -> str:
+    return f"rapportera:{person_id}:EST-{number}"
+
+
+def intervention_key(intervention_id: int, number: int) -> str:
+    return f"insats:{intervention_id}:EST-{number}"
+
+
+def period_label(number: int) -> str:
+    return f"EST-{number}"
+
+
+def est_members(session: Session, municipality_id: int) -> list[Person]:
+    """The persons in the kommun's EST group(s), each once, by name: one query."""
+    in_est_group = (
+        select(ForumMember.person_id)
+        .join(Forum, col(Forum.id) == col(ForumMember.forum_id))
+        .where(Forum.municipality_id == municipality_id, Forum.kind == ForumKind.EST_GROUP)
+    )
+    return list(
+        session.exec(
+            select(Person).where(col(Person.id).in_(in_est_group)).order_by(col(Person.name), col(Person.id))
+        )
+    )
+
+
+def has_est_group(session: Session, municipality_id: int) -> bool:
+    """Whether the kommun has a forum of kind ``est_grupp``."""
+    found = session.exec(
+        select(Forum.id).where(Forum.municipality_id == municipality_id, Forum.kind == ForumKind.EST_GROUP)
+    ).first()
+    return found is not None
+
+
+def followed_interventions(session: Session, municipality_id: int) -> list[tuple[Intervention, Person]]:
+    """Open insatser that have a responsible person, with that person: one query."""
+    rows = session.exec(
+        select(Intervention, Person)
+        .join(Person, col(Person.id) == col(Intervention.responsible_person_id))
+        .where(
+            Intervention.municipality_id == municipality_id,
+            Intervention.state == InterventionState.OPEN,
+        )
+        .order_by(col(Intervention.due_date), col(Intervention.id))
+    )
+    return [(intervention, person) for intervention, person in rows]
+
+
+def _ensure_cycle(
+    session: Session, municipality_id: int, rhythm: Rhythm, number: int, as_of: date
+) -> list[Event]:
+    day = meeting_date(rhythm, number)
+    start = day - timedelta(days=rhythm.est.interval_days - 1)
+    cycle = EstCycle(
+        municipality_id=municipality_id,
+        number=number,
+        period_start=start,
+        period_end=day,
+        meeting_at=meeting_at(rhythm, number),
+    )
+    if not insert_once(session, cycle, key=("municipality_id", "number")):
+        return []
+    local = pendulum.instance(cycle.meeting_at).in_timezone(TIMEZONE)
+    subject = (
+        f"EST-period {number} ({start.isoformat()}–{day.isoformat()}), "
+        f"möte {swedish_date(day)} kl. {local.format('HH:mm')}"
+    )
+    return [Event(when=as_of, kind=NEW_PERIOD, subject=subject)]
+
+
+def _task(
+    municipality_id: int, number: int, kind: TaskKind, subject: str, due: date, person: Person, key: str
+) -> Task:
+    return Task(
+        municipality_id=municipality_id,
+        kind=kind,
+        subject=subject,
+        due_date=due,
+        idempotency_key=key,
+        assignee_person_id=person.id,
+        period_label=period_label(number),
+    )
+
+
+def _create_tasks(session: Session, tasks: Iterable[tuple[Task, Person]], as_of: date) -> list[Event]:
+    events: list[Event] = []
+    for task, person in tasks:
+        if insert_once(session, task, key="idempotency_key"):
+            events.append(Event(when=as_of, kind=TASK, subject=task.subject, recipient=person.name))
+    return events
+
+
+def _meeting_tasks(
+    session: Session, municipality_id: int, rhythm: Rhythm, number: int, as_of: date
+) -> list[Event]:
+    """Report tasks to the EST actors and follow-ups of open insatser, before meeting ``number``."""
+    due = report_due_date(rhythm, number)
+    when = swedish_date(meeting_date(rhythm, number))
+    reports = [
+        (
+            _task(
+                municipality_id,
+                number,
+                TaskKind.REPORT_INCIDENTS,
+                f"Rapportera händelser till EST-möte {number} ({when})",
+                due,
+                person,
+                report_key(person.id or 0, number),
+            ),
+            person,
+        )
+        for person in est_members(session, municipality_id)
+    ]
+    follow_ups = [
+        (
+            _task(
+                municipality_id,
+                number,
+                TaskKind.INTERVENTION_FOLLOW_UP,
+                f'Följ upp insatsen "{intervention.title}" inför EST-möte {number}',
+                due,
+                person,
+                intervention_key(intervention.id or 0, number),
+            ),
+            person,
+        )
+        for intervention, person in followed_interventions(session, municipality_id)
+    ]
+    return _create_tasks(session, [*reports, *follow_ups], as_of)
+
+
+def run_est_cycle(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
+    """Open the EST period of the coming meeting and ask for what it needs; see the module's docstring."""
+    municipality_id = municipality.id
+    if municipality_id is None:
+        raise ValueError("Kommunen är inte sparad.")
+    if not has_est_group(session, municipality_id):
+        return []
+    rhythm = rhythm_from_json(municipality.rhythm)
+    current = cycle_number_at(rhythm, as_of)
+    upcoming = cycle_number_at(rhythm, as_of + timedelta(days=1))
+    events: list[Event] = []
+    for number in sorted({current, upcoming}):
+        events.extend(_ensure_cycle(session, municipality_id, rhythm, number, as_of))
+    events.extend(_meeting_tasks(session, municipality_id, rhythm, upcoming, as_of))
+    events.extend(_miss_held_meeting_tasks(session, municipality_id, rhythm, as_of))
+    session.flush()
+    return events
+
+
+def _miss_held_meeting_tasks(
+    session: Session, municipality_id: int, rhythm: Rhythm, as_of: date
+) -> list[Event]:
+    """Open tasks for a meeting that has been held become missed: a report after the meeting serves
+    nobody, and reminding or escalating it would only be noise. An insats still open gets a new
+    follow-up task for the next meeting."""
+    open_tasks = session.exec(
+        select(Task).where(
+            Task.municipality_id == municipality_id,
+            Task.state == TaskState.OPEN,
+            col(Task.kind).in_([TaskKind.REPORT_INCIDENTS, TaskKind.INTERVENTION_FOLLOW_UP]),
+        )
+    ).all()
+    events: list[Event] = []
+    for task in open_tasks:
+        number = _meeting_number(task.period_label)
+        if number is None or meeting_date(rhythm, number) > as_of:
+            continue
+        task.state = TaskState.MISSED
+        task.closed_at = moment_of(as_of, rhythm.est.meeting_time)
+        session.add(task)
+        events.append(Event(as_of, "uppgift missad", f"{task.subject}: mötet är hållet"))
+    return events
+
+
+def _meeting_number(label: str) -> int | None:
+    prefix, _, number = label.partition("-")
+    return int(number) if prefix == "EST" and number.isdigit() else None
+
+
+est_flow = cycle_flow(
+    "est-cykel",
+    run_est_cycle,
+    "EST var 14:e dag: ny period, rapporteringsuppgifter till EST-aktörerna "
+    "och uppföljning av öppna insatser.",
+)
