@@ -25,14 +25,14 @@ from sqlmodel import select
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from flows.daily_sweep import run_daily_sweep  # noqa: E402 - after the path is set
-from flows.follow_up import compile_due_rounds, run_follow_up_cycle  # noqa: E402
-from importers.directory_import import import_directory, read_directory  # noqa: E402
-from importers.plan_import import import_plan_file  # noqa: E402
-from models.db import make_engine, migrate, transaction  # noqa: E402
-from models.municipality import Municipality  # noqa: E402
-from models.plan import Measure  # noqa: E402
-from models.task import Reminder, Task  # noqa: E402
+from flows.daily_sweep import run_daily_sweep
+from flows.follow_up import compile_due_rounds, run_follow_up_cycle
+from importers.directory_import import import_directory, read_directory
+from importers.plan_import import import_plan_file
+from models.db import make_engine, migrate, transaction
+from models.municipality import Municipality
+from models.plan import Measure
+from models.task import Reminder, Task
 
 
 def seed(url: str, measures: int) -> int:
@@ -66,11 +66,14 @@ def timed(label: str, action: Callable[[], int], repeat: int = 1) -> None:
         started = time.perf_counter()
         result = action()
         seconds.append(time.perf_counter() - started)
-    print(f"{label:<58} {statistics.median(seconds) * 1000:9.1f} ms   ({result} rader)")
+    median_ms = statistics.median(seconds) * 1000
+    print(f"{label:<58} {median_ms:9.1f} ms   ({result} händelser)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--measures", type=int, default=5000)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
@@ -78,7 +81,9 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
         started = time.perf_counter()
         municipality_id = seed(url, args.measures)
-        print(f"Databas: {url.split('@')[-1]}; {args.measures} åtgärder inlagda på {time.perf_counter() - started:.1f} s")
+        print(
+            f"Databas: {url.split('@')[-1]}; {args.measures} åtgärder inlagda på {time.perf_counter() - started:.1f} s"
+        )
         engine = make_engine(url)
 
         def cycle(run: Callable[..., list[object]], day: date) -> Callable[[], int]:
@@ -90,12 +95,19 @@ def main() -> None:
 
             return action
 
-        timed("uppföljning: skapa statusuppgifter (första körningen)", cycle(run_follow_up_cycle, date(2025, 4, 22)))
-        timed("uppföljning: samma dag igen (inget nytt)", cycle(run_follow_up_cycle, date(2025, 4, 22)), repeat=3)
+        timed(
+            "uppföljning: skapa statusuppgifter (första körningen)",
+            cycle(run_follow_up_cycle, date(2025, 4, 22)),
+        )
+        timed(
+            "uppföljning: samma dag igen (inget nytt)",
+            cycle(run_follow_up_cycle, date(2025, 4, 22)),
+            repeat=3,
+        )
         with transaction(engine) as session:
             tasks = len(session.exec(select(Task.id)).all())
         print(f"öppna uppgifter: {tasks}")
-        day = date(2025, 5, 5)
+        day = date(2025, 5, 6)  # the due date of the May round
         timed("daglig kontroll: påminnelser på förfallodagen", cycle(run_daily_sweep, day))
         timed("daglig kontroll: samma dag igen (inget nytt)", cycle(run_daily_sweep, day), repeat=3)
         overdue = day + timedelta(days=28)

@@ -78,23 +78,31 @@ def insert_once(session: Session, row: SQLModel, *, key: str | Sequence[str]) ->
     return session.execute(statement).first() is not None
 
 
-def insert_many(session: Session, rows: Sequence[SQLModel], *, key: str | Sequence[str]) -> int:
-    """``insert_once`` for many rows of one table in one statement; returns how many were inserted."""
+INSERT_CHUNK = 500  # rows per statement: well inside SQLite's and PostgreSQL's parameter limits
+
+
+def insert_many(session: Session, rows: Sequence[SQLModel], *, key: str) -> set[Any]:
+    """``insert_once`` for many rows of one table, a statement per ``INSERT_CHUNK`` rows.
+
+    Returns the values of the unique column ``key`` of the rows this call inserted: the caller reports
+    events for exactly those, and nothing for rows that already existed.
+    """
     if not rows:
-        return 0
+        return set()
     table = rows[0].__table__  # type: ignore[attr-defined]
-    values = [
-        {column.name: getattr(row, column.name) for column in table.columns if not column.primary_key}
-        for row in rows
-    ]
+    columns = [column.name for column in table.columns if not column.primary_key]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    statement = (
-        insert.values(values)
-        .on_conflict_do_nothing(index_elements=[key] if isinstance(key, str) else list(key))
-        .returning(sa.literal(1))
-    )
-    return len(session.execute(statement).all())
+    # One compiled statement, executed with many parameter sets: SQLAlchemy batches them into
+    # multi-row INSERTs ("insertmanyvalues") and still hands back the RETURNING rows.
+    statement = insert.on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    inserted: set[Any] = set()
+    for start in range(0, len(rows), INSERT_CHUNK):
+        parameters = [
+            {name: getattr(row, name) for name in columns} for row in rows[start : start + INSERT_CHUNK]
+        ]
+        inserted.update(session.execute(statement, parameters).scalars())
+    return inserted
 
 
 def bra_coordinator(session: Session, municipality_id: int) -> Person | None:

@@ -51,7 +51,7 @@ Recipients: level 1 is the assignee's chef, else the BRÅ-samordnare; level 2 is
 role kommunledning, else the BRÅ-samordnare; when nobody fits, one row without a recipient
 (``ingen`` in the key) still records the escalation.
 
-Every row is created through ``insert_once`` and every change is a conditional UPDATE, so a second
+Every row is created through ``insert_many`` (ON CONFLICT DO NOTHING), every change is a conditional UPDATE, so a second
 sweep for the same day, or two sweeps at once, change nothing and report no events. Data is loaded in
 a fixed handful of queries whatever the number of tasks; only rows actually created or changed cost
 a statement each.
@@ -68,7 +68,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.common import Event, insert_once, moment_of
+from flows.common import Event, insert_many, moment_of
 from flows.orchestration import cycle_flow
 from flows.working_days import add_working_days, is_working_day, previous_working_day, working_days_between
 from models.directory import OrganisationContact, Person, persons
@@ -336,6 +336,8 @@ class _Sweep:
     open_tasks: list[Task]
     open_escalations: list[Escalation]
     events: list[Event] = field(default_factory=list)
+    # Escalations decided but not yet written: inserted in batches by _write_escalations.
+    pending: list[tuple[Escalation, _Planned]] = field(default_factory=list)
     # The keys of every escalation whose cause holds on as_of: the rest of the open ones are resolved.
     holding: set[str] = field(default_factory=set)
 
@@ -440,6 +442,7 @@ def _remind(sweep: _Sweep) -> None:
             )
         )
     )
+    reminders: list[tuple[Reminder, str]] = []
     for task in sweep.open_tasks:
         assignee = sweep.directory.person(task.assignee_person_id)
         kind = reminder_kind_on(task.due_date, sweep.as_of, sweep.rhythm.reminders)
@@ -456,8 +459,11 @@ def _remind(sweep: _Sweep) -> None:
             dedupe_key=key,
             created_at=sweep.moment,
         )
-        if insert_once(sweep.session, reminder, key="dedupe_key"):
-            sweep.events.append(Event(sweep.as_of, "påminnelse", reminder.subject, assignee.name))
+        reminders.append((reminder, assignee.name))
+    inserted = insert_many(sweep.session, [reminder for reminder, _ in reminders], key="dedupe_key")
+    for reminder, name in reminders:
+        if reminder.dedupe_key in inserted:
+            sweep.events.append(Event(sweep.as_of, "påminnelse", reminder.subject, name))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -539,10 +545,18 @@ def _insert_escalation(sweep: _Sweep, planned: _Planned, subject: str, detail: s
         opened_at=sweep.moment,
         dedupe_key=planned.key,
     )
-    if insert_once(sweep.session, row, key="dedupe_key"):
-        sweep.events.append(
-            Event(sweep.as_of, "eskalering", row.subject, _name(planned.recipient), int(planned.level))
-        )
+    sweep.pending.append((row, planned))
+
+
+def _write_escalations(sweep: _Sweep) -> None:
+    """Insert the decided escalations in batches; an event for each row this sweep really inserted."""
+    inserted = insert_many(sweep.session, [row for row, _ in sweep.pending], key="dedupe_key")
+    for row, planned in sweep.pending:
+        if row.dedupe_key in inserted:
+            sweep.events.append(
+                Event(sweep.as_of, "eskalering", row.subject, _name(planned.recipient), int(planned.level))
+            )
+    sweep.pending.clear()
 
 
 def _new_ones(sweep: _Sweep, planned: list[_Planned]) -> list[_Planned]:
@@ -616,6 +630,7 @@ def _escalate_tasks(sweep: _Sweep) -> None:
             f"nu {item.count} arbetsdagar. Ansvarig: {responsible}. {attempts.describe([task.id or 0])}"
         )
         _insert_escalation(sweep, item, subject, detail)
+    _write_escalations(sweep)
 
 
 # 4. Stalled measures and insatser
@@ -782,6 +797,7 @@ def _escalate_stalls(sweep: _Sweep) -> None:
         else:
             continue
         _insert_escalation(sweep, item, subject, detail)
+    _write_escalations(sweep)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.common import Event, bra_coordinator, insert_once, moment_of
+from flows.common import Event, bra_coordinator, insert_many, insert_once, moment_of
 from flows.orchestration import cycle_flow
 from flows.working_days import add_working_days, previous_working_day
 from models.directory import Forum, ForumMeeting, OrganisationContact, Person
@@ -249,26 +249,28 @@ def _create_tasks(
     if not missing:
         return []
     responsible = responsible_persons(session, [measure.id or 0 for measure in missing], municipality_id)
-    events: list[Event] = []
+    tasks: list[tuple[Task, str]] = []
     for measure in missing:
         measure_id = measure.id or 0
-        key = status_task_key(measure_id, occasion.period_label)
         person = responsible[measure_id]
-        subject = f"Statusrapport {occasion.period_label}: {shorten(measure.title)}"
         task = Task(
             municipality_id=municipality_id,
             kind=TaskKind.STATUS_REPORT,
-            subject=subject,
+            subject=f"Statusrapport {occasion.period_label}: {shorten(measure.title)}",
             due_date=occasion.due_date,
-            idempotency_key=key,
+            idempotency_key=status_task_key(measure_id, occasion.period_label),
             measure_id=measure_id,
             assignee_person_id=person.id if person is not None else None,
             period_label=occasion.period_label,
             created_at=stamp(as_of),
         )
-        if insert_once(session, task, key="idempotency_key"):
-            events.append(Event(as_of, "uppgift", subject, person.name if person is not None else ""))
-    return events
+        tasks.append((task, person.name if person is not None else ""))
+    inserted = insert_many(session, [task for task, _ in tasks], key="idempotency_key")
+    return [
+        Event(as_of, "uppgift", task.subject, name)
+        for task, name in tasks
+        if task.idempotency_key in inserted
+    ]
 
 
 def run_follow_up_cycle(session: Session, municipality: Municipality, as_of: date) -> list[Event]:

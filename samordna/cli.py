@@ -636,11 +636,11 @@ def serve_command(ctx: click.Context, port: int) -> None:
     settings = _settings(ctx)
     _engine(ctx)  # refuse to start on a database that is not migrated
     home = configure_prefect(settings)
-    from flows.schedules import load_schedules  # noqa: PLC0415 - as above
     from prefect import serve  # noqa: PLC0415 - Prefect must see configure_prefect first
     from prefect.deployments.runner import RunnerDeployment  # noqa: PLC0415 - as above
     from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415 - as above
 
+    from flows.schedules import load_schedules  # noqa: PLC0415 - as above
     from flows.serving import declared_deployments, local_server  # noqa: PLC0415 - as above
 
     existing = os.environ.get("PREFECT_API_URL")
