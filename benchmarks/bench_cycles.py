@@ -81,9 +81,8 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
         started = time.perf_counter()
         municipality_id = seed(url, args.measures)
-        print(
-            f"Databas: {url.split('@')[-1]}; {args.measures} åtgärder inlagda på {time.perf_counter() - started:.1f} s"
-        )
+        seeded = time.perf_counter() - started
+        print(f"Databas: {url.split('@')[-1]}; {args.measures} åtgärder inlagda på {seeded:.1f} s")
         engine = make_engine(url)
 
         def cycle(run: Callable[..., list[object]], day: date) -> Callable[[], int]:

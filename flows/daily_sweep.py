@@ -51,10 +51,10 @@ Recipients: level 1 is the assignee's chef, else the BRÅ-samordnare; level 2 is
 role kommunledning, else the BRÅ-samordnare; when nobody fits, one row without a recipient
 (``ingen`` in the key) still records the escalation.
 
-Every row is created through ``insert_many`` (ON CONFLICT DO NOTHING), every change is a conditional UPDATE, so a second
-sweep for the same day, or two sweeps at once, change nothing and report no events. Data is loaded in
-a fixed handful of queries whatever the number of tasks; only rows actually created or changed cost
-a statement each.
+Every row is created through ``insert_many`` (ON CONFLICT DO NOTHING) and every change is a
+conditional UPDATE, so a second sweep for the same day, or two sweeps at once, change nothing and
+report no events. Data is loaded in a fixed handful of queries whatever the number of tasks; new rows
+are inserted in batches, and only rows actually changed cost a statement each.
 """
 
 from __future__ import annotations
