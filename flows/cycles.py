@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from prefect import Flow
-from sqlmodel import Session
 
-from flows.common import Event
 from flows.daily_sweep import daily_sweep_flow, run_daily_sweep
 from flows.est import est_flow, run_est_cycle
-from flows.follow_up import compile_due_rounds, follow_up_flow, run_follow_up_cycle
+from flows.follow_up import follow_up_and_compile, follow_up_flow
 from flows.orchestration import Cycle
 from flows.situation_assessment import run_situation_assessment_cycle, situation_assessment_flow
-from models.municipality import Municipality
-
-
-def follow_up_and_compile(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
-    """Compile rounds that fell due, then open the rounds whose window has come."""
-    return compile_due_rounds(session, municipality, as_of) + run_follow_up_cycle(
-        session, municipality, as_of
-    )
 
 
 @dataclass(frozen=True, slots=True)

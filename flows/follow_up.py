@@ -486,7 +486,7 @@ def compile_due_rounds(session: Session, municipality: Municipality, as_of: date
     return events
 
 
-def _follow_up_and_compile(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
+def follow_up_and_compile(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
     """Compile what fell due before opening new rounds, so one run's events read in order."""
     return compile_due_rounds(session, municipality, as_of) + run_follow_up_cycle(
         session, municipality, as_of
@@ -495,6 +495,6 @@ def _follow_up_and_compile(session: Session, municipality: Municipality, as_of: 
 
 follow_up_flow = cycle_flow(
     "uppfoljning",
-    _follow_up_and_compile,
+    follow_up_and_compile,
     "Åtgärdsplanens uppföljning: statusuppgifter inför forumets möte och sammanställning när de förfaller.",
 )

@@ -31,6 +31,7 @@ atexit.register(shutil.rmtree, PREFECT_TEST_HOME, ignore_errors=True)
 os.environ["PREFECT_HOME"] = PREFECT_TEST_HOME
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.pop("PREFECT_API_URL", None)
 
@@ -148,3 +149,20 @@ def falun(engine: sa.Engine) -> int:
         import_directory(session, draft, municipality)
         import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx")
         return municipality.id or 0
+
+
+@pytest.fixture(scope="session")
+def falun_sqlite_file(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """A SQLite file with the Falun example imported, to copy for tests that need files of their own."""
+    path = tmp_path_factory.mktemp("falun") / "falun.db"
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    with transaction(engine) as session:
+        draft = read_directory(EXAMPLES / "falun-katalog.yaml")
+        municipality = Municipality(name=draft.municipality_name, code=draft.municipality_code)
+        session.add(municipality)
+        session.flush()
+        import_directory(session, draft, municipality)
+        import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx")
+    engine.dispose()
+    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -284,3 +285,23 @@ def test_any_day_opens_the_first_meeting_on_or_after(engine, falun, as_of):
     assert due < asked_day
     # Due on the 2nd working day before the meeting: exactly 2 working days in [due, meeting).
     assert len(working_days_in(due, asked_day - timedelta(days=1))) == 2
+
+
+def test_tasks_of_a_held_meeting_become_missed(engine, falun):
+    """On a meeting day, the still-open report tasks of that meeting become missed (no more reminders);
+    answered ones stay done, and the next meeting's tasks are open."""
+    run(engine, falun, date(2025, 1, 8))  # prepares meeting 2 (2025-01-21)
+    with transaction(engine) as session:
+        answered = session.exec(select(Task).where(Task.period_label == "EST-2")).first()
+        assert answered is not None
+        answered.state = TaskState.DONE
+        session.add(answered)
+    events = run(engine, falun, date(2025, 1, 21))
+    missed = [event for event in events if event.kind == "uppgift missad"]
+    states = Counter((task.period_label, task.state) for task in tasks(engine))
+    members = len(est_member_ids(engine, falun))
+    assert len(missed) == members - 1
+    assert states[("EST-2", TaskState.MISSED)] == members - 1
+    assert states[("EST-2", TaskState.DONE)] == 1
+    assert states[("EST-3", TaskState.OPEN)] == members
+    assert [event.kind for event in run(engine, falun, date(2025, 1, 21))] == []

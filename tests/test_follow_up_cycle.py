@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 
 from flows.common import Event, responsible_person
 from flows.follow_up import (
-    _follow_up_and_compile,
     answered,
     compile_due_rounds,
+    follow_up_and_compile,
     follow_up_flow,
     follow_up_occasions,
     responsible_persons,
@@ -337,7 +337,7 @@ def test_flow_compiles_before_it_creates(session: Session, falun: int) -> None:
     assert follow_up_flow.name == "uppfoljning"
     municipality = falun_of(session, falun)
     asked = run_follow_up_cycle(session, municipality, date(2025, 4, 10))
-    kinds = [event.kind for event in _follow_up_and_compile(session, municipality, date(2025, 10, 5))]
+    kinds = [event.kind for event in follow_up_and_compile(session, municipality, date(2025, 10, 5))]
     assert kinds == ["uppgift missad"] * len(asked) + ["sammanställning"] + ["uppgift"] * len(
         expected_measures(session, falun, date(2025, 11, 18))
     )
@@ -349,11 +349,11 @@ def test_round_opened_late_is_compiled_on_a_later_day(session: Session, falun: i
     """A catch-up run on the due date opens the round; a second run that day changes nothing, the next
     day's run compiles it."""
     municipality = falun_of(session, falun)
-    created = _follow_up_and_compile(session, municipality, date(2025, 5, 6))
+    created = follow_up_and_compile(session, municipality, date(2025, 5, 6))
     assert {event.kind for event in created} == {"uppgift"}
-    assert _follow_up_and_compile(session, municipality, date(2025, 5, 6)) == []
+    assert follow_up_and_compile(session, municipality, date(2025, 5, 6)) == []
     assert round_of(session, "2025H1").compiled_at is None
-    assert [event.kind for event in _follow_up_and_compile(session, municipality, date(2025, 5, 7))] == [
+    assert [event.kind for event in follow_up_and_compile(session, municipality, date(2025, 5, 7))] == [
         "sammanställning"
     ]
     assert (round_of(session, "2025H1").missing_count, row_counts(session)) == (
@@ -388,8 +388,8 @@ def test_any_run_sequence_asks_each_measure_once_per_round(
         try:
             municipality = falun_of(session, falun)
             for day in sorted(days):
-                _follow_up_and_compile(session, municipality, day)
-                assert _follow_up_and_compile(session, municipality, day) == []
+                follow_up_and_compile(session, municipality, day)
+                assert follow_up_and_compile(session, municipality, day) == []
             tasks = session.exec(select(Task).where(Task.kind == TaskKind.STATUS_REPORT)).all()
             pairs = [(task.measure_id, task.period_label) for task in tasks]
             assert len(pairs) == len(set(pairs))
