@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from flows.daily_sweep import run_daily_sweep
 from flows.follow_up import compile_due_rounds, run_follow_up_cycle
-from importers.directory_import import import_directory, read_directory
+from importers.directory_import import import_directory_file
 from importers.plan_import import import_plan_file
 from models.db import make_engine, migrate, transaction
 from models.municipality import Municipality
@@ -39,11 +39,7 @@ def seed(url: str, measures: int) -> int:
     migrate(url)
     engine = make_engine(url)
     with transaction(engine) as session:
-        draft = read_directory(REPO / "examples" / "falun-katalog.yaml")
-        municipality = Municipality(name=draft.municipality_name, code=draft.municipality_code)
-        session.add(municipality)
-        session.flush()
-        import_directory(session, draft, municipality)
+        _, municipality = import_directory_file(session, REPO / "examples" / "falun-katalog.yaml")
         import_plan_file(session, REPO / "examples" / "falun-atgardsplan-2024.xlsx")
         originals = list(session.exec(select(Measure)))
         copies = []

@@ -319,3 +319,17 @@ def _upsert_forum(session: Session, entry: dict[str, Any], kommun: int, persons:
         if meeting_date not in known:
             session.add(ForumMeeting(forum_id=forum.id or 0, meeting_date=meeting_date))
     return len(dates)
+
+
+def import_directory_file(
+    session: Session, path: Path, kommun: str | None = None
+) -> tuple[DirectoryCounts, Municipality]:
+    """Read, check and upsert a directory file; the kommun is ``kommun`` or the file's own, created
+    when the file names it by kommunkod and name. Does not commit."""
+    from importers.plan_draft import PlanFacts  # noqa: PLC0415 - plan_import imports this module
+    from importers.plan_import import resolve_municipality  # noqa: PLC0415 - as above
+
+    draft = read_directory(path)
+    facts = PlanFacts(municipality_name=draft.municipality_name, municipality_code=draft.municipality_code)
+    municipality = resolve_municipality(session, path, facts, kommun, create=True)
+    return import_directory(session, draft, municipality), municipality

@@ -102,7 +102,7 @@ def _read_xlsx(path: Path) -> list[Sheet]:
         for row_index, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
             rows.append(
                 [
-                    Cell(_xlsx_value(value), (row_index, column_index) in continuations)
+                    Cell(_cell_value(value), (row_index, column_index) in continuations)
                     for column_index, value in enumerate(row, start=1)
                 ]
             )
@@ -110,7 +110,9 @@ def _read_xlsx(path: Path) -> list[Sheet]:
     return sheets
 
 
-def _xlsx_value(value: Any) -> CellValue:
+def _cell_value(value: Any) -> CellValue:
+    """A workbook's or a YAML file's value as a cell: dates stay dates, 2025.0 reads as "2025", lists
+    are joined, blank text is no value."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -119,8 +121,9 @@ def _xlsx_value(value: Any) -> CellValue:
         return value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value).strip()
-    return text or None
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value).strip() or None
 
 
 def _read_csv(path: Path) -> Sheet:
@@ -163,7 +166,7 @@ def _read_yaml(path: Path) -> list[Sheet]:
         raise ImportFailedError(
             [Problem(Location(path, sheet="plan"), "plan ska vara en samling nyckel: värde.")]
         )
-    sheets.append(Sheet("Plan", [[Cell(str(key)), Cell(_yaml_value(value))] for key, value in facts.items()]))
+    sheets.append(Sheet("Plan", [[Cell(str(key)), Cell(_cell_value(value))] for key, value in facts.items()]))
     areas = document.get("fokusområden", document.get("fokusomraden"))
     if not isinstance(areas, list):
         raise ImportFailedError(
@@ -185,23 +188,11 @@ def _read_yaml(path: Path) -> list[Sheet]:
         rows = [
             *title_rows,
             [Cell(key) for key in header],
-            *[[Cell(_yaml_value(item.get(key))) for key in header] for item in measures],
+            *[[Cell(_cell_value(item.get(key))) for key in header] for item in measures],
         ]
         numbers = [0] * len(title_rows) + [0] + list(range(1, len(measures) + 1))
         sheets.append(Sheet(str(area.get("titel", f"Fokusområde {number}")), rows, numbers, "åtgärd nr"))
     return sheets
-
-
-def _yaml_value(value: Any) -> CellValue:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    return str(value).strip() or None
 
 
 def column_letter(index: int) -> str:

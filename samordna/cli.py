@@ -25,9 +25,9 @@ import click
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from importers.directory_import import import_directory, read_directory
+from importers.directory_import import import_directory_file
 from importers.plan_draft import PlanFacts
-from importers.plan_import import ImportReport, import_plan_file, resolve_municipality
+from importers.plan_import import ImportReport, import_plan_file
 from importers.problems import ImportFailedError
 from models import db
 from models.directory import forums, organisations, persons
@@ -163,19 +163,12 @@ def katalog() -> None:
 def katalog_import(ctx: click.Context, fil: Path, kommun: str | None) -> None:
     """Läs in en katalog (YAML) för en kommun; en ny import uppdaterar befintliga poster."""
     with db.transaction(_engine(ctx)) as session:
-        counts, municipality = _import_directory(session, fil, kommun)
+        counts, municipality = import_directory_file(session, fil, kommun)
     click.echo(
         f"Katalogen för {municipality.name} är inläst från {fil.name}: "
         f"{counts.organisations} organisationer, "
         f"{counts.persons} personer, {counts.forums} forum med {counts.meetings} mötesdatum."
     )
-
-
-def _import_directory(session: Session, fil: Path, kommun: str | None) -> tuple[Any, Municipality]:
-    draft = read_directory(fil)
-    facts = PlanFacts(municipality_name=draft.municipality_name, municipality_code=draft.municipality_code)
-    municipality = resolve_municipality(session, fil, facts, kommun, create=True)
-    return import_directory(session, draft, municipality), municipality
 
 
 @cli.group(cls=SwedishGroup)
@@ -234,7 +227,7 @@ def plan_import(
     engine = _engine(ctx)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         if katalog_fil is not None:
-            _import_directory(session, katalog_fil, kommun)
+            import_directory_file(session, katalog_fil, kommun)
         report = import_plan_file(
             session,
             fil,
@@ -448,7 +441,7 @@ def demo(ctx: click.Context) -> None:
     engine = _engine(ctx)
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
-            _import_directory(session, EXAMPLES / "falun-katalog.yaml", None)
+            import_directory_file(session, EXAMPLES / "falun-katalog.yaml", None)
             report = import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx", replace=True)
         click.echo(
             render("cli/plan_import.txt.j2", report=report, dry_run=False, summary=_summary(report)), nl=False

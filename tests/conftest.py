@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -18,11 +19,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 
-from importers.directory_import import import_directory, read_directory
+from importers.directory_import import import_directory_file
 from importers.plan_import import import_plan_file
 from models.db import make_engine, migrate, transaction
-from models.municipality import Municipality
 from samordna.cli import main
 
 # Prefect reads its settings at import: point it at a throwaway home before any test imports it.
@@ -138,17 +139,23 @@ def sqlite_cli(sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[st
     return Cli(sqlite_url, tmp_path / "data", capsys)
 
 
+def import_example(session: Session, directory: str, plan: str) -> int:
+    """Import an example directory and plan from examples/; the kommun's id."""
+    _, municipality = import_directory_file(session, EXAMPLES / directory)
+    import_plan_file(session, EXAMPLES / plan)
+    return municipality.id or 0
+
+
+def import_falun(session: Session) -> int:
+    """The Falun example (directory with rhythm, and the åtgärdsplan 2024); the kommun's id."""
+    return import_example(session, "falun-katalog.yaml", "falun-atgardsplan-2024.xlsx")
+
+
 @pytest.fixture
 def falun(engine: sa.Engine) -> int:
-    """The Falun example (directory with rhythm, and the åtgärdsplan 2024) imported; the kommun's id."""
+    """The Falun example imported into the test's database; the kommun's id."""
     with transaction(engine) as session:
-        draft = read_directory(EXAMPLES / "falun-katalog.yaml")
-        municipality = Municipality(name=draft.municipality_name, code=draft.municipality_code)
-        session.add(municipality)
-        session.flush()
-        import_directory(session, draft, municipality)
-        import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx")
-        return municipality.id or 0
+        return import_falun(session)
 
 
 @pytest.fixture(scope="session")
@@ -158,11 +165,13 @@ def falun_sqlite_file(tmp_path_factory: pytest.TempPathFactory, sqlite_template:
     shutil.copyfile(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
     with transaction(engine) as session:
-        draft = read_directory(EXAMPLES / "falun-katalog.yaml")
-        municipality = Municipality(name=draft.municipality_name, code=draft.municipality_code)
-        session.add(municipality)
-        session.flush()
-        import_directory(session, draft, municipality)
-        import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx")
+        import_falun(session)
     engine.dispose()
     return path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -25,8 +25,6 @@ from flows.follow_up import (
     stamp,
 )
 from flows.working_days import is_working_day
-from importers.directory_import import import_directory, read_directory
-from importers.plan_import import import_plan_file
 from models.db import make_engine, transaction
 from models.enums import FollowUpFrequency, MeasureStatus
 from models.follow_up import FollowUpRound
@@ -34,7 +32,7 @@ from models.municipality import Municipality
 from models.plan import Measure, StatusReport
 from models.rhythm import rhythm_from_json
 from models.task import Task, TaskKind, TaskState, task_by_key
-from tests.conftest import EXAMPLES, _fresh_postgres
+from tests.conftest import _fresh_postgres, import_falun
 
 # Faluns BRÅ's May and November meetings 2025–2027 and their due dates, 10 working days before
 # (Kristi himmelsfärdsdag 2026-05-14 and 2027-05-06 are skipped when counting back).
@@ -77,13 +75,7 @@ def falun_db(
     url = next(urls)
     engine = make_engine(url)
     with transaction(engine) as session:
-        draft = read_directory(EXAMPLES / "falun-katalog.yaml")
-        municipality = Municipality(name=draft.municipality_name, code=draft.municipality_code)
-        session.add(municipality)
-        session.flush()
-        import_directory(session, draft, municipality)
-        import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx")
-        kommun = municipality.id or 0
+        kommun = import_falun(session)
     yield engine, kommun
     engine.dispose()
     next(urls, None)  # drops the PostgreSQL database

@@ -17,6 +17,7 @@ import signal
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -78,15 +79,28 @@ def state(url: str) -> dict[str, list[tuple[object, ...]]]:
     return found
 
 
+def _child_duration(context: Any, source: Path, tmp_path: Path, steps: list[tuple[str, date]]) -> float:
+    """How long an uninterrupted child takes, measured the way the attempts run (the faster of two), so
+    that kill points spread over the whole run whatever the machine's load."""
+    durations = []
+    for attempt in range(2):
+        scratch = tmp_path / f"calibration-{attempt}.db"
+        shutil.copyfile(source, scratch)
+        child = context.Process(target=_child, args=(f"sqlite:///{scratch}", steps))
+        started = time.perf_counter()
+        child.start()
+        child.join()
+        durations.append(time.perf_counter() - started)
+    return min(durations)
+
+
 def test_random_kills_lose_nothing_and_double_nothing(falun_sqlite_file: Path, tmp_path: Path) -> None:
     """60 SIGKILLs at random points, then one full run: 0 duplicate and 0 missing rows of any kind."""
     steps = schedule()
     reference, victim = tmp_path / "reference.db", tmp_path / "victim.db"
     shutil.copyfile(falun_sqlite_file, reference)
     shutil.copyfile(falun_sqlite_file, victim)
-    started = time.perf_counter()
     run_all(f"sqlite:///{reference}", steps)
-    full_run = time.perf_counter() - started
     expected = state(f"sqlite:///{reference}")
     assert len(expected["task"]) > 50
     assert len(expected["reminder"]) > 50
@@ -94,18 +108,19 @@ def test_random_kills_lose_nothing_and_double_nothing(falun_sqlite_file: Path, t
 
     rng = random.Random(2080)  # noqa: S311 - reproducible kill points, not security
     context = multiprocessing.get_context("fork")
+    full_run = _child_duration(context, falun_sqlite_file, tmp_path, steps)
     finished_before_kill = 0
     for _ in range(KILLS):
         child = context.Process(target=_child, args=(f"sqlite:///{victim}", steps))
         child.start()
-        time.sleep(rng.uniform(0, full_run))
+        time.sleep(rng.uniform(0, 0.9 * full_run))
         if child.is_alive():
             os.kill(child.pid or 0, signal.SIGKILL)
         else:
             finished_before_kill += 1
         child.join()
     run_all(f"sqlite:///{victim}", steps)
-    assert finished_before_kill < KILLS // 4, "most attempts must really be killed mid-run"
+    assert finished_before_kill < KILLS // 3, "most attempts must really be killed mid-run"
 
     found = state(f"sqlite:///{victim}")
     for name, rows in expected.items():

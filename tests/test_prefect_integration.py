@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from datetime import date
@@ -19,15 +18,9 @@ from flows.cycles import CYCLES
 from flows.orchestration import run_cycle
 from flows.serving import local_server
 from models.db import make_engine
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 PREFECT = Path(sys.executable).with_name("prefect")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.slow
@@ -52,7 +45,7 @@ def test_deploy_all_and_a_worker_completes_a_cycle(falun_sqlite_file: Path, tmp_
     old = dict(os.environ)
     os.environ.update(environment)
     try:
-        with local_server(_free_port(), tmp_path / "server.log") as api_url:
+        with local_server(free_port(), tmp_path / "server.log") as api_url:
             environment["PREFECT_API_URL"] = api_url
 
             def prefect(*args: str, timeout: int = 180) -> str:

@@ -21,14 +21,12 @@ from flows.situation_assessment import (
     situation_assessment_flow,
 )
 from flows.working_days import is_working_day
-from importers.directory_import import import_directory, read_directory
-from importers.plan_import import import_plan_file
 from models.db import make_engine, transaction
 from models.municipality import Municipality
 from models.plan import ActionPlan, SituationAssessment
 from models.rhythm import rhythm_from_json
 from models.task import Task, TaskKind, TaskState, task_by_key
-from tests.conftest import EXAMPLES, _fresh_postgres
+from tests.conftest import _fresh_postgres, import_example
 
 # Falun's lägesbild was decided 2024-05-30; the next is due 2026-05-30, a Saturday, so 2026-05-29.
 FALUN_STEPS = [
@@ -61,13 +59,7 @@ def kommuner(
             ("falun-katalog.yaml", "falun-atgardsplan-2024.xlsx"),
             ("orsa-katalog.yaml", "orsa-handlingsplan-2024-2025.xlsx"),
         ):
-            draft = read_directory(EXAMPLES / directory)
-            municipality = Municipality(name=draft.municipality_name, code=draft.municipality_code)
-            session.add(municipality)
-            session.flush()
-            import_directory(session, draft, municipality)
-            import_plan_file(session, EXAMPLES / plan)
-            ids.append(municipality.id or 0)
+            ids.append(import_example(session, directory, plan))
     yield engine, ids[0], ids[1]
     engine.dispose()
     next(urls, None)  # drops the PostgreSQL database
