@@ -1,6 +1,6 @@
 """Tables, schemas and typed queries, one module per aggregate. Query functions never commit: the
 caller owns the transaction."""
 
-from models import directory, escalation, est, follow_up, indicator, municipality, plan, task
+from models import directory, escalation, est, follow_up, indicator, municipality, outbox, plan, task
 
-__all__ = ["directory", "escalation", "est", "follow_up", "indicator", "municipality", "plan", "task"]
+__all__ = ["directory", "escalation", "est", "follow_up", "indicator", "municipality", "outbox", "plan", "task"]

@@ -51,6 +51,8 @@ class Escalation(SQLModel, table=True):
     resolved_on: date | None = None
     resolution: str = Field(default="", max_length=1000)
     dedupe_key: str = Field(max_length=300)
+    # The message that announced this escalation; None until the outbox has taken it.
+    outbox_message_id: int | None = Field(default=None, foreign_key="outbox_message.id", index=True)
 
 
 def open_escalations(session: Session, municipality_id: int) -> list[Escalation]:

@@ -100,6 +100,8 @@ class Reminder(SQLModel, table=True):
     remind_on: date
     dedupe_key: str = Field(max_length=300)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The digest that carries this reminder; None until the outbox has taken it.
+    outbox_message_id: int | None = Field(default=None, foreign_key="outbox_message.id", index=True)
 
 
 def reminders_for_task(session: Session, task_id: int) -> list[Reminder]:

@@ -31,6 +31,21 @@ class Settings(BaseSettings):
         default=None,
         description="Default kommun (kommunkod or name) for commands that take --kommun.",
     )
+    mail_url: str = Field(
+        default="",
+        description=(
+            "apprise URL of the mail server without recipient, e.g. "
+            "mailtos://user:{env:SAMORDNA_SMTP_PASSWORD}@smtp.kommun.se?from=samordna@kommun.se; "
+            "the recipient is added per message. Empty: e-mail is not sent."
+        ),
+    )
+    fallback_url: str = Field(
+        default="",
+        description="apprise URL that reaches the coordinator when a message cannot be delivered.",
+    )
+    max_attempts: int = Field(default=5, ge=1, le=20, description="Delivery attempts before a message fails.")
+    retry_base_seconds: int = Field(default=300, ge=1, description="First retry delay; doubles per attempt.")
+    messages_per_hour: int = Field(default=10, ge=1, description="Storm guard: most messages per person and hour.")
 
     @model_validator(mode="after")
     def _default_sqlite_file(self) -> Settings:
