@@ -3,4 +3,14 @@ caller owns the transaction."""
 
 from models import directory, escalation, est, follow_up, indicator, municipality, outbox, plan, task
 
-__all__ = ["directory", "escalation", "est", "follow_up", "indicator", "municipality", "outbox", "plan", "task"]
+__all__ = [
+    "directory",
+    "escalation",
+    "est",
+    "follow_up",
+    "indicator",
+    "municipality",
+    "outbox",
+    "plan",
+    "task",
+]

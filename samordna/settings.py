@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     )
     max_attempts: int = Field(default=5, ge=1, le=20, description="Delivery attempts before a message fails.")
     retry_base_seconds: int = Field(default=300, ge=1, description="First retry delay; doubles per attempt.")
-    messages_per_hour: int = Field(default=10, ge=1, description="Storm guard: most messages per person and hour.")
+    messages_per_hour: int = Field(
+        default=10, ge=1, description="Storm guard: most messages per person and hour."
+    )
 
     @model_validator(mode="after")
     def _default_sqlite_file(self) -> Settings:
