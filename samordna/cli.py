@@ -550,7 +550,12 @@ def run_command(
     help="Andel ansvariga som svarar (resten är tysta hela perioden).",
 )
 @click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "sammanfattning", "json"]),
+    default="text",
+    show_default=True,
+    help="text: hela tidslinjen; sammanfattning: antal per månad; json: för andra program.",
 )
 @click.pass_context
 def simulate_command(

@@ -98,3 +98,23 @@ def test_two_simulated_years_of_falun(falun_cli: Cli) -> None:
     ]
     assert len(est_tasks) == 7 * 52  # seven EST members, a meeting every 14 days for two years
     assert falun_cli(*args)[1] == out
+
+
+def test_simulation_summary_counts_per_month(falun_cli: Cli) -> None:
+    """--format sammanfattning prints one line per month with the counts, and the totals."""
+    code, out, err = falun_cli(
+        "simulate",
+        "--from",
+        "2025-04-01",
+        "--to",
+        "2025-06-30",
+        "--kommun",
+        "2080",
+        "--format",
+        "sammanfattning",
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].split()[:3] == ["Månad", "uppgift", "svar"]
+    assert [line.split()[0] for line in lines[2:5]] == ["apr.", "maj", "juni"]
+    assert "Summa efter" in out
