@@ -17,9 +17,10 @@ import tempfile
 import traceback
 from collections.abc import Sequence
 from contextlib import nullcontext
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
@@ -46,8 +47,11 @@ from models.plan import (
 )
 from samordna.clicksv import SwedishGroup, usage_error_message
 from samordna.prefect_env import configure_prefect
-from samordna.settings import Settings, get_settings
+from samordna.settings import TIMEZONE, Settings, get_settings
 from samordna.text import render
+
+if TYPE_CHECKING:
+    from flows.reporting import ReportOutcome
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PREFECT_YAML = Path(__file__).resolve().parents[1] / "prefect.yaml"
@@ -430,6 +434,180 @@ def plan_show(ctx: click.Context, plan_id: int, kommun: str | None) -> None:
         areas = focus_areas(session, plan_id)
     by_area = [(area, [row for row in rows if row["fokusomrade"] == area.title]) for area in areas]
     click.echo(render("cli/plan_show.txt.j2", plan=found, municipality=municipality, areas=by_area), nl=False)
+
+
+@cli.group(cls=SwedishGroup)
+def status() -> None:
+    """Statusrapporter: registrera en rapport, skriv ut en mall att fylla i och läs in den."""
+
+
+def _status_outcome_lines(outcome: ReportOutcome) -> list[str]:
+    """What one recorded report did, in Swedish."""
+    measure = outcome.measure
+    report = outcome.report
+    change = (
+        f"status {outcome.previous_status.value} → {report.status.value}"
+        if outcome.status_changed
+        else f"status {measure.status.value} (oförändrad)"
+    )
+    title = _status_short(measure.title)
+    lines = [f'Statusrapport för åtgärd {measure.id} "{title}" den {report.reported_on}: {change}.']
+    for task in outcome.closed_tasks:
+        lines.append(f"  Uppgift klar, påminnelserna upphör: {task.subject} (senast {task.due_date})")
+    for escalation in outcome.resolved:
+        lines.append(f"  Eskalering löst: {escalation.subject} – {escalation.resolution}")
+    if not outcome.closed_tasks and not outcome.resolved:
+        lines.append("  Inga öppna uppgifter eller eskaleringar berördes.")
+    return lines
+
+
+def _status_short(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _status_date(option: str, value: str | None) -> date | None:
+    if not value:
+        return None
+    from importers.periods import InvalidDateError, parse_period  # noqa: PLC0415 - only when given
+
+    try:
+        period = parse_period(value)
+    except InvalidDateError as error:
+        raise UserError(f"{option}: {error}") from error
+    if not period.understood or period.start is None or period.start != period.end:
+        raise UserError(f'{option}: "{value}" är inget datum (skriv t.ex. 2026-03-03 eller 3 mars 2026).')
+    return period.start
+
+
+@status.command("report")
+@click.argument("measure_id", metavar="ÅTGÄRD", type=int)
+@click.option(
+    "--status",
+    "status_value",
+    required=True,
+    metavar="STATUS",
+    help="planerad, pågående, försenad, avstannad, genomförd eller avbruten.",
+)
+@click.option("--kommentar", default="", help="Vad som har hänt sedan förra rapporten.")
+@click.option(
+    "--framsteg",
+    type=click.IntRange(0, 100),
+    metavar="0–100",
+    help="Hur långt åtgärden har kommit, 0–100 procent.",
+)
+@click.option("--nasta-steg", "nasta_steg", default="", help="Vad som händer härnäst.")
+@click.option("--datum", metavar="DATUM", help="Rapportens datum (ÅÅÅÅ-MM-DD). Standard: i dag.")
+@click.option("--rapportor", default="", help="Vem som lämnade rapporten.")
+@KOMMUN_OPTION
+@click.pass_context
+def status_report(
+    ctx: click.Context,
+    measure_id: int,
+    status_value: str,
+    kommentar: str,
+    framsteg: int | None,
+    nasta_steg: str,
+    datum: str | None,
+    rapportor: str,
+    kommun: str | None,
+) -> None:
+    """Registrera en statusrapport för en åtgärd: stänger dess uppgift och löser eskaleringar."""
+    configure_prefect(_settings(ctx))  # the flows import Prefect, which reads its settings at import
+    from flows.reporting import ReportError, record_status_report  # noqa: PLC0415 - Prefect after configure
+    from importers.status_import import parse_status  # noqa: PLC0415 - as above
+
+    try:
+        chosen = parse_status(status_value)
+    except ValueError as error:
+        raise UserError(f"--status: {error}") from error
+    reported_on = _status_date("--datum", datum)
+    now = datetime.now(UTC)
+    with db.transaction(_engine(ctx)) as session:
+        municipality = _municipality(session, ctx, kommun)
+        try:
+            outcome = record_status_report(
+                session,
+                municipality,
+                measure_id,
+                status=chosen,
+                reported_on=reported_on or now.astimezone(ZoneInfo(TIMEZONE)).date(),
+                comment=kommentar,
+                progress_percent=framsteg,
+                next_step=nasta_steg,
+                reporter_name=rapportor,
+                now=now,
+            )
+        except ReportError as error:
+            raise UserError(str(error)) from error
+        lines = _status_outcome_lines(outcome)
+    click.echo("\n".join(lines))
+
+
+@status.command("mall")
+@click.option("--fil", required=True, type=click.Path(path_type=Path), help="XLSX-filen som skrivs.")
+@KOMMUN_OPTION
+@click.option(
+    "--as-of", "as_of", metavar="DATUM", help="Öppna uppgifter denna dag (ÅÅÅÅ-MM-DD). Standard: i dag."
+)
+@click.pass_context
+def status_template(ctx: click.Context, fil: Path, kommun: str | None, as_of: str | None) -> None:
+    """Skriv en statusmall (XLSX) med en rad per åtgärd som väntar på statusrapport."""
+    configure_prefect(_settings(ctx))  # the flows import Prefect, which reads its settings at import
+    from importers.status_import import write_status_sheet  # noqa: PLC0415 - Prefect after configure
+
+    day = _as_of(as_of) or datetime.now(UTC).astimezone(ZoneInfo(TIMEZONE)).date()
+    if fil.suffix.casefold() != ".xlsx":
+        raise UserError(f'--fil "{fil}": mallen skrivs som Excel-arbetsbok; ge filen ändelsen .xlsx.')
+    with db.transaction(_engine(ctx)) as session:
+        municipality = _municipality(session, ctx, kommun)
+        try:
+            count = write_status_sheet(session, municipality, fil, day)
+        except OSError as error:
+            raise UserError(
+                f'--fil "{fil}" går inte att skriva ({error.strerror or type(error).__name__}).'
+            ) from error
+    click.echo(
+        f"Statusmallen för {municipality.name} är skriven till {fil}: "
+        f"{count} åtgärder väntar på statusrapport. "
+        f"Fyll i kolumnen Status och läs in med: samordna status import {fil} --kommun {municipality.code}"
+    )
+
+
+@status.command("import")
+@click.argument("fil", type=click.Path(path_type=Path))
+@KOMMUN_OPTION
+@click.option(
+    "--dry-run", is_flag=True, help="Kontrollera och visa vad som skulle registreras utan att spara."
+)
+@click.pass_context
+def status_import(
+    ctx: click.Context,
+    fil: Path,
+    kommun: str | None,
+    dry_run: bool,  # noqa: FBT001 - click passes flags by name
+) -> None:
+    """Läs in en ifylld statusmall (XLSX eller CSV) i en enda transaktion."""
+    configure_prefect(_settings(ctx))  # the flows import Prefect, which reads its settings at import
+    from importers.status_import import import_status_sheet  # noqa: PLC0415 - Prefect after configure
+
+    now = datetime.now(UTC)
+    with Session(_engine(ctx), expire_on_commit=False) as session, session.begin():
+        municipality = _municipality(session, ctx, kommun)
+        summary = import_status_sheet(session, municipality, fil, now=now)
+        head = "Provkörning, ingenting sparades" if dry_run else "Inläst"
+        counts = (
+            f"{len(summary.outcomes)} statusrapporter, {summary.tasks_closed} uppgifter klara, "
+            f"{summary.escalations_resolved} eskaleringar lösta, "
+            f"{summary.skipped} rader utan status hoppades över"
+        )
+        lines = [
+            f"{head}: {fil.name} för {municipality.name}: {counts}.",
+            *(line for outcome in summary.outcomes for line in _status_outcome_lines(outcome)),
+        ]
+        if dry_run:
+            session.rollback()
+    click.echo("\n".join(lines))
 
 
 @cli.command()

@@ -1,0 +1,450 @@
+"""The status sheet: the classic "fill in the sheet" round of status reports.
+
+``write_status_sheet`` writes an XLSX with one row per measure that has an open status-report task
+(the earliest due date when it has several): Id (the measure's id), Åtgärd, Ansvarig, Senast (the due
+date), Status (empty; an Excel list of the six statuses), Framsteg %, Kommentar, Nästa steg and
+Datum (the report's date; empty means the day of the import).
+
+``import_status_sheet`` reads such a sheet back, as XLSX or CSV. Headers are found by name, whatever
+their case, diacritics or order, in the first rows of every sheet; Id and Status are required, the
+other columns optional and unknown columns ignored. A row without a status is skipped (not
+answered yet). Every row is checked before anything is written: an unknown measure id, the same
+measure twice, a status that is not one of planerad, pågående, försenad, avstannad, genomförd,
+avbruten, a progress that is not a whole number from 0 to 100, an impossible or future date. Any
+problem raises ImportFailedError with every problem found, each with its file, sheet, row and
+column; nothing is written. Then each row is recorded through ``flows.reporting.record_status_report``
+(which closes the tasks it answers and resolves the escalations whose cause is gone). The reporter's
+name is the row's Ansvarig. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlmodel import Session, col, select
+
+from flows.reporting import ReportError, ReportOutcome, record_status_report
+from importers.columns import fold
+from importers.periods import InvalidDateError, parse_period
+from importers.problems import ImportFailedError, Location, Problem
+from importers.tables import Cell, Sheet, column_letter, read_sheets
+from models.directory import Person
+from models.enums import MeasureStatus
+from models.municipality import Municipality
+from models.plan import Measure
+from models.task import Task, TaskKind, TaskState
+from samordna.settings import TIMEZONE
+from samordna.text import swedish_date
+
+__all__ = [
+    "HEADERS",
+    "ImportSummary",
+    "StatusRow",
+    "import_status_sheet",
+    "parse_report_date",
+    "parse_status",
+    "write_status_sheet",
+]
+
+SOURCE = "statusmall"
+HEADERS = ("Id", "Åtgärd", "Ansvarig", "Senast", "Status", "Framsteg %", "Kommentar", "Nästa steg", "Datum")
+HEADER_SEARCH_ROWS = 20
+HEADER_ROW = 4  # under a title and a line of instructions
+MAX_PERCENT = 100
+_WIDTHS = (8, 60, 28, 12, 14, 12, 50, 40, 12)
+_PERCENT = re.compile(r"^(\d{1,4})\s*%?$")
+
+# Folded header → the field it fills.
+_COLUMNS: dict[str, str] = {
+    "id": "id",
+    "atgard": "title",
+    "ansvarig": "reporter",
+    "senast": "due",
+    "status": "status",
+    "framsteg": "progress",
+    "framsteg procent": "progress",
+    "kommentar": "comment",
+    "nasta steg": "next_step",
+    "datum": "date",
+    "rapportdatum": "date",
+}
+_STATUSES = {fold(status.value): status for status in MeasureStatus}
+STATUS_NAMES = ", ".join(status.value for status in MeasureStatus)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    """One checked row of a status sheet, ready to record."""
+
+    location: Location
+    measure_id: int
+    status: MeasureStatus
+    reported_on: date
+    progress_percent: int | None
+    comment: str
+    next_step: str
+    reporter_name: str
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What a status import read and did."""
+
+    file: Path
+    rows: list[StatusRow] = field(default_factory=list)
+    skipped: int = 0  # rows with an id but no status: not answered yet
+    outcomes: list[ReportOutcome] = field(default_factory=list)
+
+    @property
+    def tasks_closed(self) -> int:
+        return sum(len(outcome.closed_tasks) for outcome in self.outcomes)
+
+    @property
+    def escalations_resolved(self) -> int:
+        return sum(len(outcome.resolved) for outcome in self.outcomes)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Values
+
+
+def parse_status(text: str) -> MeasureStatus:
+    """A status as a person writes it ("Pågående", "pagaende"); ValueError in Swedish otherwise."""
+    found = _STATUSES.get(fold(text))
+    if found is None:
+        raise ValueError(f'"{text}" är ingen status; skriv en av {STATUS_NAMES}.')
+    return found
+
+
+def parse_report_date(value: str | date) -> date:
+    """A single day: a date cell, ``2026-03-03``, ``3 mars 2026`` or ``3/3 2026``; ValueError in Swedish
+    (InvalidDateError for an impossible day such as "30 februari 2026")."""
+    if isinstance(value, date):
+        return value
+    period = parse_period(value)
+    if not period.understood or period.start is None or period.start != period.end:
+        raise ValueError(f'"{value}" är inget datum (skriv t.ex. 2026-03-03 eller 3 mars 2026).')
+    return period.start
+
+
+def _parse_percent(text: str) -> int:
+    match = _PERCENT.match(text.strip())
+    if match is None:
+        raise ValueError(f'"{text}" är inget heltal; skriv framsteget i procent, 0–100.')
+    value = int(match.group(1))
+    if value > MAX_PERCENT:
+        raise ValueError(f"{value} är inte 0–100; framsteget anges i procent.")
+    return value
+
+
+def _local_day(now: datetime) -> date:
+    return now.astimezone(ZoneInfo(TIMEZONE)).date()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Writing the sheet
+
+
+def _open_status_tasks(session: Session, municipality_id: int, as_of: date) -> list[Task]:
+    """Open status tasks that exist on ``as_of`` (created before the next day began), by due date."""
+    next_day = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=ZoneInfo(TIMEZONE))
+    return list(
+        session.exec(
+            select(Task)
+            .where(
+                Task.municipality_id == municipality_id,
+                Task.kind == TaskKind.STATUS_REPORT,
+                Task.state == TaskState.OPEN,
+                col(Task.measure_id).is_not(None),
+                Task.created_at < next_day,
+            )
+            .order_by(col(Task.due_date), col(Task.id))
+        )
+    )
+
+
+def write_status_sheet(session: Session, municipality: Municipality, path: Path, as_of: date) -> int:
+    """Write the status sheet of open status-report tasks to ``path`` (XLSX); the number of rows."""
+    tasks = _open_status_tasks(session, municipality.id or 0, as_of)
+    first_task: dict[int, Task] = {}
+    for task in tasks:
+        if task.measure_id is not None:
+            first_task.setdefault(task.measure_id, task)
+    measures = {
+        measure.id: measure
+        for measure in session.exec(select(Measure).where(col(Measure.id).in_(list(first_task))))
+    }
+    person_ids = {task.assignee_person_id for task in first_task.values() if task.assignee_person_id}
+    people = {
+        person.id: person for person in session.exec(select(Person).where(col(Person.id).in_(person_ids)))
+    }
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # noqa: S101 - a new workbook always has an active sheet
+    sheet.title = "Statusrapporter"
+    sheet["A1"] = f"Statusrapporter för {municipality.name}, {swedish_date(as_of)}"
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A2"] = (
+        f"Fyll i Status för varje åtgärd du rapporterar ({STATUS_NAMES}), gärna framsteg i procent, "
+        "en kommentar och nästa steg. Rader utan status lämnas orörda. Datum: rapportens datum, tomt = "
+        "importdagen. Läs in med: samordna status import FIL"
+    )
+    header_row = HEADER_ROW
+    for column, name in enumerate(HEADERS, start=1):
+        sheet.cell(row=header_row, column=column, value=name).font = Font(bold=True)
+    row_number = header_row
+    for measure_id, task in first_task.items():
+        measure = measures.get(measure_id)
+        person = people.get(task.assignee_person_id) if task.assignee_person_id is not None else None
+        row_number += 1
+        sheet.cell(row=row_number, column=1, value=measure_id)
+        sheet.cell(row=row_number, column=2, value=measure.title if measure is not None else task.subject)
+        sheet.cell(row=row_number, column=3, value=person.name if person is not None else "")
+        sheet.cell(row=row_number, column=4, value=task.due_date).number_format = "yyyy-mm-dd"
+        sheet.cell(row=row_number, column=9).number_format = "yyyy-mm-dd"
+    last_row = max(row_number, header_row + 1)
+    statuses = DataValidation(
+        type="list",
+        formula1='"' + ",".join(status.value for status in MeasureStatus) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Okänd status",
+        error="Välj en av: " + STATUS_NAMES,
+    )
+    statuses.add(f"E{header_row + 1}:E{last_row}")
+    percent = DataValidation(
+        type="whole",
+        operator="between",
+        formula1="0",
+        formula2=str(MAX_PERCENT),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Framsteg",
+        error="Ett heltal 0–100.",
+    )
+    percent.add(f"F{header_row + 1}:F{last_row}")
+    sheet.add_data_validation(statuses)
+    sheet.add_data_validation(percent)
+    for index, width in enumerate(_WIDTHS):
+        sheet.column_dimensions[column_letter(index)].width = width
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook.save(path)
+    return len(first_task)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading it back
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    index: int  # 0-based header row
+    by_field: dict[str, int]  # field → 0-based column
+    names: dict[int, str]  # column → header as written
+
+
+def _find_header(sheet: Sheet) -> _Columns | None:
+    for index, row in enumerate(sheet.rows[:HEADER_SEARCH_ROWS]):
+        by_field: dict[str, int] = {}
+        names: dict[int, str] = {}
+        for column, cell in enumerate(row):
+            name = _COLUMNS.get(fold(cell.text))
+            if name is not None and name not in by_field:
+                by_field[name] = column
+                names[column] = cell.text
+        if "id" in by_field and "status" in by_field:
+            return _Columns(index, by_field, names)
+    return None
+
+
+def _cell(row: list[Cell], column: int | None) -> Cell:
+    return row[column] if column is not None and column < len(row) else Cell(None)
+
+
+class _Checker:
+    """Checks a sheet's rows, collecting every problem."""
+
+    def __init__(self, session: Session, municipality: Municipality, path: Path, today: date) -> None:
+        self.session = session
+        self.municipality = municipality
+        self.path = path
+        self.today = today
+        self.problems: list[Problem] = []
+        self.seen: dict[int, int] = {}  # measure id → the row it was first reported on
+        self.known = set(
+            session.exec(select(Measure.id).where(Measure.municipality_id == (municipality.id or 0)))
+        )
+
+    def where(self, sheet: Sheet | None, row: int, columns: _Columns, name: str | None) -> Location:
+        column = columns.by_field.get(name) if name is not None else None
+        return Location(
+            self.path,
+            sheet.name if sheet is not None else None,
+            row,
+            columns.names[column] if column is not None else None,
+            column_letter(column) if column is not None else None,
+        )
+
+    def problem(self, location: Location, message: str) -> None:
+        self.problems.append(Problem(location, message))
+
+    def measure_id(self, text: str, location: Location) -> int | None:
+        if not re.fullmatch(r"\d+", text):
+            self.problem(location, f'"{text}" är inget åtgärds-id (ett heltal, se samordna plan list).')
+            return None
+        measure_id = int(text)
+        if measure_id not in self.known:
+            self.problem(location, f"åtgärden {measure_id} finns inte i {self.municipality.name}.")
+            return None
+        return measure_id
+
+    def check_row(  # noqa: C901 - one branch per column, each simple
+        self, sheet: Sheet, shown: Sheet | None, columns: _Columns, index: int
+    ) -> StatusRow | None:
+        row = sheet.rows[index]
+        number = sheet.row_number(index)
+        by_field = columns.by_field
+        id_text = _cell(row, by_field["id"]).text
+        status_text = _cell(row, by_field["status"]).text
+        if not status_text:
+            return None
+        found = len(self.problems)
+        measure_id = None
+        if not id_text:
+            self.problem(self.where(shown, number, columns, "id"), "raden har status men inget åtgärds-id.")
+        else:
+            measure_id = self.measure_id(id_text, self.where(shown, number, columns, "id"))
+        if measure_id is not None and measure_id in self.seen:
+            self.problem(
+                self.where(shown, number, columns, "id"),
+                f"åtgärden {measure_id} rapporteras redan på rad {self.seen[measure_id]}; en rad per åtgärd.",
+            )
+        elif measure_id is not None:
+            self.seen[measure_id] = number
+        status = None
+        try:
+            status = parse_status(status_text)
+        except ValueError as error:
+            self.problem(self.where(shown, number, columns, "status"), str(error))
+        progress = None
+        progress_text = _cell(row, by_field.get("progress")).text
+        if progress_text:
+            try:
+                progress = _parse_percent(progress_text)
+            except ValueError as error:
+                self.problem(self.where(shown, number, columns, "progress"), str(error))
+        reported_on = self.today
+        date_cell = _cell(row, by_field.get("date"))
+        if date_cell.value is not None:
+            try:
+                reported_on = parse_report_date(
+                    date_cell.value if isinstance(date_cell.value, date) else date_cell.text
+                )
+            except (InvalidDateError, ValueError) as error:
+                self.problem(self.where(shown, number, columns, "date"), str(error))
+            else:
+                if reported_on > self.today:
+                    self.problem(
+                        self.where(shown, number, columns, "date"),
+                        f"{reported_on.isoformat()} ligger i framtiden.",
+                    )
+        if len(self.problems) > found or measure_id is None or status is None:
+            return None
+        return StatusRow(
+            location=self.where(shown, number, columns, None),
+            measure_id=measure_id,
+            status=status,
+            reported_on=reported_on,
+            progress_percent=progress,
+            comment=_cell(row, by_field.get("comment")).text,
+            next_step=_cell(row, by_field.get("next_step")).text,
+            reporter_name=_cell(row, by_field.get("reporter")).text,
+        )
+
+
+def read_status_rows(
+    session: Session, municipality: Municipality, path: Path, *, now: datetime
+) -> tuple[list[StatusRow], int]:
+    """Every answered row of the sheet, checked; raises ImportFailedError with every problem found.
+
+    Also returns how many rows had an id but no status.
+    """
+    sheets = read_sheets(path)
+    tabular = path.suffix.casefold() in {".csv", ".txt"}
+    checker = _Checker(session, municipality, path, _local_day(now))
+    rows: list[StatusRow] = []
+    skipped = 0
+    any_header = False
+    for sheet in sheets:
+        columns = _find_header(sheet)
+        if columns is None:
+            continue
+        any_header = True
+        shown = None if tabular else sheet
+        for index in range(columns.index + 1, len(sheet.rows)):
+            checked = checker.check_row(sheet, shown, columns, index)
+            if checked is not None:
+                rows.append(checked)
+            elif (
+                not _cell(sheet.rows[index], columns.by_field["status"]).text
+                and _cell(sheet.rows[index], columns.by_field["id"]).text
+            ):
+                skipped += 1
+    if not any_header:
+        checker.problem(
+            Location(path),
+            "hittar ingen rubrikrad med kolumnerna Id och Status (skapa mallen med samordna status mall).",
+        )
+    if checker.problems:
+        raise ImportFailedError(checker.problems)
+    return rows, skipped
+
+
+def import_status_sheet(
+    session: Session, municipality: Municipality, path: Path, *, now: datetime
+) -> ImportSummary:
+    """Check the whole sheet, then record every answered row (module docstring). Never commits."""
+    rows, skipped = read_status_rows(session, municipality, path, now=now)
+    summary = ImportSummary(file=path, rows=rows, skipped=skipped)
+    for row in rows:
+        try:
+            outcome = record_status_report(
+                session,
+                municipality,
+                row.measure_id,
+                status=row.status,
+                reported_on=row.reported_on,
+                comment=row.comment,
+                progress_percent=row.progress_percent,
+                next_step=row.next_step,
+                reporter_name=row.reporter_name,
+                source=SOURCE,
+                now=now,
+            )
+        except ReportError as error:  # checked above; kept so a slip still names the row
+            raise ImportFailedError([Problem(row.location, str(error))]) from error
+        summary.outcomes.append(outcome)
+    return summary
+
+
+def outcome_lines(outcomes: Sequence[ReportOutcome]) -> list[str]:
+    """One Swedish line per report, for the command line."""
+    lines = []
+    for outcome in outcomes:
+        status = outcome.report.status.value
+        change = f" (var {outcome.previous_status.value})" if outcome.status_changed else ""
+        lines.append(
+            f"Åtgärd {outcome.measure.id}: {status}{change}; "
+            f"{len(outcome.closed_tasks)} uppgifter klara, {len(outcome.resolved)} eskaleringar lösta"
+        )
+    return lines
