@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from prefect import Flow
 
-from flows.daily_sweep import daily_sweep_flow, run_daily_sweep
+from flows.daily_sweep import daily_sweep_flow, sweep_and_notify
 from flows.est import est_flow, run_est_cycle
 from flows.follow_up import follow_up_and_compile, follow_up_flow
 from flows.orchestration import Cycle
@@ -40,8 +40,8 @@ CYCLES: dict[str, CycleSpec] = {
     ),
     "daglig": CycleSpec(
         "daglig",
-        "Daglig kontroll: påminnelser och eskaleringar",
-        run_daily_sweep,
+        "Daglig kontroll: påminnelser och eskaleringar, med meddelanden i utkorgen",
+        sweep_and_notify,
         daily_sweep_flow,
         "daglig-kontroll",
     ),

@@ -79,6 +79,7 @@ from models.municipality import Municipality
 from models.plan import Measure, PartyRole, StatusReport, measure_parties
 from models.rhythm import ReminderLadder, Rhythm, StalledRules, rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
+from notifications.compose import enqueue_messages
 from samordna.text import swedish_date
 
 __all__ = [
@@ -93,6 +94,7 @@ __all__ = [
     "measure_stalls",
     "reminder_kind_on",
     "run_daily_sweep",
+    "sweep_and_notify",
     "sweep_moment",
 ]
 
@@ -925,8 +927,13 @@ def run_daily_sweep(session: Session, municipality: Municipality, as_of: date) -
     return sweep.events
 
 
+def sweep_and_notify(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
+    """The daily sweep, then its messages in the outbox, in the same transaction: both or neither."""
+    return run_daily_sweep(session, municipality, as_of) + enqueue_messages(session, municipality, as_of)
+
+
 daily_sweep_flow = cycle_flow(
     "daglig-kontroll",
-    run_daily_sweep,
+    sweep_and_notify,
     "Daglig kontroll kl 07.00 på arbetsdagar: påminnelser och eskaleringar.",
 )

@@ -23,6 +23,7 @@ def templates_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parents[1] / "templates"
 
 
+@lru_cache(maxsize=4096)  # a digest writes the same few dates many times; pendulum's formatting is slow
 def swedish_date(value: date | datetime | None, pattern: str = "dddd D MMMM YYYY") -> str:
     """``tisdag 3 mars 2026``; an aware datetime is shown in Europe/Stockholm."""
     if value is None:

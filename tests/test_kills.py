@@ -65,6 +65,8 @@ STATE_QUERIES = {
     "escalation": "SELECT dedupe_key, level, reason, recipient_person_id, resolved_on FROM escalation",
     "follow_up_round": "SELECT period_label, due_date, reported_count, missing_count FROM follow_up_round",
     "est_cycle": "SELECT number, meeting_at FROM est_cycle",
+    "outbox_message": "SELECT dedupe_key, kind, recipient_person_id, subject, body_text FROM outbox_message",
+    "linked": "SELECT dedupe_key, outbox_message_id IS NOT NULL FROM reminder",
 }
 
 
@@ -80,12 +82,13 @@ def state(url: str) -> dict[str, list[tuple[object, ...]]]:
 
 
 def _child_duration(context: Any, source: Path, tmp_path: Path, steps: list[tuple[str, date]]) -> float:
-    """How long an uninterrupted child takes, measured the way the attempts run (the faster of two), so
-    that kill points spread over the whole run whatever the machine's load."""
+    """How long a child takes, measured the way the attempts run: once on a fresh copy and once again
+    on the same copy (as a retry finds it), the faster of the two, so that kill points fall inside the
+    work whatever the machine's load and however much an earlier attempt already did."""
+    scratch = tmp_path / "calibration.db"
+    shutil.copyfile(source, scratch)
     durations = []
-    for attempt in range(2):
-        scratch = tmp_path / f"calibration-{attempt}.db"
-        shutil.copyfile(source, scratch)
+    for _ in range(2):
         child = context.Process(target=_child, args=(f"sqlite:///{scratch}", steps))
         started = time.perf_counter()
         child.start()
@@ -120,7 +123,7 @@ def test_random_kills_lose_nothing_and_double_nothing(falun_sqlite_file: Path, t
             finished_before_kill += 1
         child.join()
     run_all(f"sqlite:///{victim}", steps)
-    assert finished_before_kill < KILLS // 3, "most attempts must really be killed mid-run"
+    assert finished_before_kill < KILLS // 2, "most attempts must really be killed mid-run"
 
     found = state(f"sqlite:///{victim}")
     for name, rows in expected.items():
