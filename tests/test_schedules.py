@@ -51,6 +51,7 @@ EXPECTED = {
     "uppfoljning": "flows/follow_up.py:follow_up_flow",
     "lagesbild": "flows/situation_assessment.py:situation_assessment_flow",
     "daglig-kontroll": "flows/daily_sweep.py:daily_sweep_flow",
+    "leverans": "flows/delivery.py:delivery_flow",
 }
 
 
@@ -104,7 +105,7 @@ def test_four_deployments_on_the_samordna_pool(document, specs):
     """The four deployments exist with their entrypoints, each on work pool samordna with one schedule."""
     deployments = raw_deployments(document)
     assert {entry["name"]: entry["entrypoint"] for entry in deployments} == EXPECTED
-    assert [entry["work_pool"] for entry in deployments] == [{"name": "samordna", "job_variables": {}}] * 4
+    assert [entry["work_pool"] for entry in deployments] == [{"name": "samordna", "job_variables": {}}] * 5
     assert {name: len(found) for name, found in specs.items()} == dict.fromkeys(EXPECTED, 1)
 
 
@@ -116,12 +117,14 @@ def test_schedule_kinds_and_parameters(document, specs):
         "uppfoljning": CronSchedule,
         "lagesbild": RRuleSchedule,
         "daglig-kontroll": CronSchedule,
+        "leverans": CronSchedule,
     }
     assert {entry["name"]: entry.get("parameters") for entry in raw_deployments(document)} == {
         "est-falun": {"kommun": "2080"},
         "uppfoljning": None,
         "lagesbild": None,
         "daglig-kontroll": None,
+        "leverans": None,
     }
     assert {(found[0].active, len(found[0].parameters)) for found in specs.values()} == {(True, 0)}
 

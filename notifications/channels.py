@@ -1,0 +1,172 @@
+"""Channels: where a message goes, and the one call that sends it. The only module that imports apprise.
+
+A person is reached by e-mail (``Settings.mail_url`` with the person's address appended) and by each of
+their ``notify_targets`` (apprise URLs: workflows://, slack://, json://, …). Secrets in those URLs are
+written as ``{env:NAME}`` placeholders; they are resolved from the environment here, when a target is
+built for a send, so the database, the outbox and the logs never hold a credential. Every target carries
+a ``label`` (scheme, host and recipient, no user, password or token) that is safe to log and store.
+
+Facts about apprise 2.0.1 this module relies on (checked on this machine):
+- a new ``apprise.Apprise()`` per message: reusing one throttles e-mail to one message per 5.5 s;
+- ``async_mode=False, service_timeout=0``: apprise's thread pool is module-global, not fork-safe;
+- ``notify()`` returns a result that is falsy when the target failed; NOMATCH means nothing was loaded,
+  which is a configuration error, never a success;
+- the e-mail plugin cannot take a plain-text part of our own: given ``body_format=html`` it sends
+  ``multipart/alternative`` whose text part is apprise's own conversion of the HTML (lists become
+  "- item" lines, paragraphs stay apart). So e-mail gets the HTML body and apprise derives the text
+  alternative; ``body_text`` is what every other channel gets, and e-mail when there is no HTML;
+- a refused SMTP connection fails in ≈ 0.05 s; a server that never answers takes 15 s unless the URL
+  carries ``cto``/``rto`` (connect/read timeouts), which mail targets get (3 s) when they have none.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+import apprise
+
+# apprise's e-mail plugin loads its PGP support lazily, on the first mail URL, and that imports the
+# standard library's deprecated ``imghdr`` (Python 3.11/3.12): a DeprecationWarning in the middle of a
+# send, which -W error turns into a failed send. Load it here once, with that one warning silenced.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="'imghdr' is deprecated", category=DeprecationWarning)
+    import apprise.utils.pgp
+
+from models.directory import Person
+from samordna.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MAIL_SCHEMES = frozenset({"mailto", "mailtos"})
+MAIL_TIMEOUT_SECONDS = "3"
+_PLACEHOLDER = re.compile(r"\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One place a message is sent to. ``url`` holds resolved secrets: never log, show or store it."""
+
+    url: str = field(repr=False)
+    label: str
+    is_mail: bool = False
+    # A Swedish configuration error found while building the target (an unset secret, an unreadable
+    # URL); a target with an error is not sent to, and its send fails with this text.
+    error: str = ""
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What one send to one target gave. ``detail`` is Swedish and never holds a credential."""
+
+    ok: bool
+    detail: str
+
+
+def targets_for(person: Person, settings: Settings) -> list[Target]:
+    """The person's e-mail (through ``settings.mail_url``, if set) followed by their other targets."""
+    found: list[Target] = []
+    if settings.mail_url and person.email:
+        found.append(mail_target(settings.mail_url, person.email))
+    found.extend(notify_target(url) for url in person.notify_targets)
+    return found
+
+
+def fallback_targets(coordinators: list[Person], settings: Settings) -> list[Target]:
+    """Where a fallback message goes: ``settings.fallback_url`` if set, else each coordinator's targets."""
+    if settings.fallback_url:
+        return [notify_target(settings.fallback_url)]
+    return [target for person in coordinators for target in targets_for(person, settings)]
+
+
+def mail_target(mail_url: str, recipient: str) -> Target:
+    """``mail_url`` with ``to=recipient`` (and 3 s connect/read timeouts unless it names its own)."""
+    # Built on the unresolved URL, where secrets are placeholders without URL syntax in them.
+    parts = urlsplit(mail_url)
+    present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    extra = [f"to={quote(recipient, safe='@+')}"]
+    extra += [f"{key}={MAIL_TIMEOUT_SECONDS}" for key in ("cto", "rto") if key not in present]
+    query = "&".join(part for part in (parts.query, *extra) if part)
+    label = f"{parts.scheme}://{parts.hostname or '?'}/{recipient}"
+    url, missing = resolve_secrets(urlunsplit(parts._replace(query=query)))
+    return Target(url=url, label=label, is_mail=True, error=_missing_error(missing))
+
+
+def notify_target(raw_url: str) -> Target:
+    """An apprise URL from the directory or the settings, its secrets resolved, with a safe label."""
+    scheme = urlsplit(raw_url).scheme or "?"
+    url, missing = resolve_secrets(raw_url)
+    if missing:
+        return Target(url=url, label=f"{scheme}://", error=_missing_error(missing))
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return Target(
+            url=url,
+            label=f"{scheme}://",
+            error=f"konfigurationsfel: apprise kan inte tolka adressen ({scheme}://…)",
+        )
+    # apprise's privacy form masks passwords and tokens; drop the query and any user part as well.
+    private = urlsplit(str(plugin.url(privacy=True)))  # type: ignore[no-untyped-call]  # apprise's url() is unannotated
+    host = private.netloc.rpartition("@")[2]
+    label = urlunsplit((private.scheme, host, private.path, "", ""))
+    return Target(url=url, label=label[:300], is_mail=private.scheme in MAIL_SCHEMES)
+
+
+def resolve_secrets(url: str) -> tuple[str, list[str]]:
+    """``url`` with each ``{env:NAME}`` replaced by that environment variable; the names not set."""
+    missing: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        value = os.environ.get(match.group(1))
+        if value is None:
+            missing.append(match.group(1))
+            return ""
+        return quote(value, safe="")
+
+    return _PLACEHOLDER.sub(replace, url), missing
+
+
+def _missing_error(missing: list[str]) -> str:
+    if not missing:
+        return ""
+    return "konfigurationsfel: miljövariabeln " + ", ".join(missing) + " är inte satt"
+
+
+def send(target: Target, subject: str, body_text: str, body_html: str) -> SendResult:
+    """Send one message to one target with a new ``apprise.Apprise()``; never raises."""
+    if target.error:
+        return SendResult(ok=False, detail=target.error)
+    # The send runs in this thread. apprise otherwise dispatches through one module-level
+    # ThreadPoolExecutor (for parallel sends, and for sequential ones with a service_timeout), which a
+    # forked process inherits without its worker threads: a send after a fork then waits forever (seen
+    # in the kill test). The socket timeouts (cto/rto) bound the send instead.
+    notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False, service_timeout=0))
+    try:
+        added = notifier.add(target.url)
+    except Exception:  # noqa: BLE001 - a plugin that raises on a bad URL is a configuration error, not a crash
+        added = False
+    if not added:
+        return SendResult(ok=False, detail="konfigurationsfel: apprise kan inte använda adressen")
+    if target.is_mail and body_html:
+        body, body_format = body_html, apprise.NotifyFormat.HTML
+    else:
+        body, body_format = body_text, apprise.NotifyFormat.TEXT
+    try:
+        result = notifier.notify(body=body, title=subject, body_format=body_format)
+    except Exception as error:  # noqa: BLE001 - any failure inside apprise is a failed send to retry
+        return SendResult(ok=False, detail=f"oväntat fel i apprise ({type(error).__name__})")
+    if result:
+        return SendResult(ok=True, detail="levererat")
+    status = getattr(result, "status", None)
+    if status == apprise.AppriseResultStatus.NOMATCH:
+        return SendResult(ok=False, detail="konfigurationsfel: adressen motsvarar ingen tjänst i apprise")
+    if status == apprise.AppriseResultStatus.TIMEOUT:
+        return SendResult(ok=False, detail="tidsgränsen gick ut innan mottagaren svarade")
+    return SendResult(ok=False, detail="mottagaren tog inte emot meddelandet (nekat eller inte nåbart)")
