@@ -67,8 +67,9 @@ def specs() -> dict[str, list[DeploymentScheduleCreate]]:
 
 @pytest.fixture(scope="module")
 def fired(specs: dict[str, list[DeploymentScheduleCreate]]) -> dict[str, list[datetime]]:
-    """Every deployment's instants 2025–2030, computed once."""
-    return {name: instants(found[0], START, END) for name, found in specs.items()}
+    """Every cycle deployment's instants 2025–2030, computed once (the five-minute delivery has its own
+    test: six years of it would be 630,000 instants)."""
+    return {name: instants(found[0], START, END) for name, found in specs.items() if name != "leverans"}
 
 
 def local(moments: list[datetime]) -> list[datetime]:
@@ -139,7 +140,7 @@ def test_est_entrypoint_is_the_est_flow():
 def test_raw_schedule_declarations(document):
     """In the file: anchors quoted with an offset, every schedule in Europe/Stockholm, rrules with DTSTART."""
     schedules = [entry for deployment in raw_deployments(document) for entry in deployment["schedules"]]
-    assert len(schedules) == 4
+    assert len(schedules) == 5
     for entry in schedules:
         assert entry["timezone"] == "Europe/Stockholm"
         if "interval" in entry:
@@ -166,9 +167,10 @@ def test_loader_builds_what_prefect_deploy_builds(document, specs):
 
 def test_sync_generator_agrees_with_get_dates(specs):
     """instants() gives the dates of Prefect's async get_dates, the scheduler's own entry point."""
-    for found in specs.values():
+    for name, found in specs.items():
         server = _server_schedule(found[0].schedule)
-        start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        end = start + (timedelta(days=2) if name == "leverans" else timedelta(days=365))
         expected = [
             datetime.fromtimestamp(moment.timestamp(), tz=UTC)
             for moment in asyncio.run(server.get_dates(start=start, end=end))
@@ -322,3 +324,11 @@ def test_interval_without_timezone_drifts_in_summer():
     moments = local(instants(schedule, START, datetime(2026, 1, 1, tzinfo=STOCKHOLM)))
     assert {moment.time() for moment in moments} == {time(9, 0), time(10, 0)}
     assert moments[6] == datetime(2025, 4, 1, 10, tzinfo=STOCKHOLM)
+
+
+def test_delivery_every_five_minutes_across_dst(specs):
+    """The outbox is drained every five minutes, also through the night the clocks go forward."""
+    start = datetime(2026, 3, 28, 12, tzinfo=UTC)
+    moments = instants(specs["leverans"][0], start, start + timedelta(days=2))
+    assert len(moments) == 2 * 24 * 12
+    assert {later - earlier for earlier, later in pairwise(moments)} == {timedelta(minutes=5)}
