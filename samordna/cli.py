@@ -695,17 +695,15 @@ def run_command(
     )
 
     spec = CYCLES[cykel]
+    day = resolve_as_of(day)
     try:
+        codes = municipality_codes(engine, kommun)
         if utan_prefect:
-            day = resolve_as_of(day)
             totals: dict[str, int] = {}
-            codes = municipality_codes(engine, kommun)
             for code in codes:
                 for kind, count in count_events(run_cycle(engine, spec.run, code, day)).items():
                     totals[kind] = totals.get(kind, 0) + count
         else:
-            day = resolve_as_of(day)
-            codes = municipality_codes(engine, kommun)
             totals = spec.flow(kommun, day.isoformat())
     except UnknownMunicipalityError as error:
         raise UserError(str(error)) from error
