@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -170,8 +169,9 @@ def falun_sqlite_file(tmp_path_factory: pytest.TempPathFactory, sqlite_template:
     return path
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture
+def falun_cli(falun_sqlite_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The command line on a copy of the Falun example."""
+    database = tmp_path / "falun.db"
+    shutil.copyfile(falun_sqlite_file, database)
+    return Cli(f"sqlite:///{database}", tmp_path / "data", capsys)

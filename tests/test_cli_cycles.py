@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from flows.working_days import is_working_day
 from tests.conftest import Cli
 from tests.test_plan_import import row_counts
-
-
-@pytest.fixture
-def falun_cli(falun_sqlite_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """The command line on a copy of the Falun example."""
-    database = tmp_path / "falun.db"
-    shutil.copyfile(falun_sqlite_file, database)
-    return Cli(f"sqlite:///{database}", tmp_path / "data", capsys)
 
 
 def test_run_without_prefect_is_idempotent(falun_cli: Cli) -> None:

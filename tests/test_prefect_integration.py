@@ -18,7 +18,8 @@ from flows.cycles import CYCLES
 from flows.orchestration import run_cycle
 from flows.serving import local_server
 from models.db import make_engine
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO
+from tests.smtp import free_port
 
 PREFECT = Path(sys.executable).with_name("prefect")
 

@@ -15,7 +15,7 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.serving import api_is_healthy
-from tests.conftest import free_port
+from tests.smtp import free_port
 
 SAMORDNA = Path(sys.executable).with_name("samordna")
 

@@ -4,7 +4,6 @@ task it answers, stops its reminders and resolves the escalations whose cause is
 from __future__ import annotations
 
 import csv
-import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -377,14 +376,6 @@ def test_bad_sheet_names_every_problem_and_writes_nothing(
 
 # ---------------------------------------------------------------------------------------------------
 # The command line
-
-
-@pytest.fixture
-def falun_cli(falun_sqlite_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """The command line on a copy of the Falun example."""
-    database = tmp_path / "falun.db"
-    shutil.copyfile(falun_sqlite_file, database)
-    return Cli(f"sqlite:///{database}", tmp_path / "data", capsys)
 
 
 def test_cli_status_report_closes_the_task(falun_cli: Cli) -> None:
