@@ -45,6 +45,16 @@ from models.plan import (
     measures,
     plans,
 )
+from samordna import cli_est, cli_reports, cli_sspf
+from samordna.cli_common import (
+    EXAMPLES,
+    KOMMUN_OPTION,
+    PREFECT_YAML,
+    UserError,
+    engine_of,
+    municipality_of,
+    settings_of,
+)
 from samordna.clicksv import SwedishGroup, usage_error_message
 from samordna.prefect_env import configure_prefect
 from samordna.settings import TIMEZONE, Settings, get_settings
@@ -53,49 +63,7 @@ from samordna.text import render
 if TYPE_CHECKING:
     from flows.reporting import ReportOutcome
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-PREFECT_YAML = Path(__file__).resolve().parents[1] / "prefect.yaml"
 MAX_SIMULATION_DAYS = 5 * 366
-
-
-class UserError(Exception):
-    """Something the user can put right; the message is Swedish and is shown as it is."""
-
-
-def _settings(ctx: click.Context) -> Settings:
-    settings = ctx.find_object(Settings)
-    return settings if settings is not None else get_settings()
-
-
-def _engine(ctx: click.Context, *, migrated: bool = True) -> sa.Engine:
-    settings = _settings(ctx)
-    engine = db.make_engine(settings.database_url)
-    # Close pooled connections when the command ends: a long-lived process must not leak them.
-    ctx.call_on_close(engine.dispose)
-    if migrated:
-        current = db.current_revision(engine)
-        if current != db.head_revision():
-            state = "är inte initierad" if current is None else "har en äldre version"
-            raise UserError(f"Databasen {state}. Kör först: samordna init")
-    return engine
-
-
-def _municipality(session: Session, ctx: click.Context, kommun: str | None) -> Municipality:
-    key = kommun or _settings(ctx).kommun
-    if not key:
-        known = ", ".join(f"{m.name} ({m.code})" for m in list_municipalities(session)) or "inga ännu"
-        raise UserError(f"Ange kommun med --kommun (kommunkod eller namn). Kommuner i databasen: {known}.")
-    found = find_municipality(session, key)
-    if found is None:
-        raise UserError(
-            f'Kommunen "{key}" finns inte. Skapa den med: samordna kommun skapa --namn NAMN --kod KOD'
-        )
-    return found
-
-
-KOMMUN_OPTION = click.option(
-    "--kommun", "kommun", metavar="KOMMUN", help="Kommunkod eller namn (standard: SAMORDNA_KOMMUN)."
-)
 
 
 @click.group(cls=SwedishGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,9 +80,9 @@ def cli(ctx: click.Context) -> None:
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Skapa databasen eller uppgradera den till senaste schemat."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     db.migrate(settings.database_url)
-    engine = _engine(ctx)
+    engine = engine_of(ctx)
     click.echo(f"Databasen är klar (schema {db.current_revision(engine)}): {_safe_url(engine)}")
 
 
@@ -135,7 +103,7 @@ def kommun_create(ctx: click.Context, namn: str, kod: str) -> None:
     """Lägg till en kommun."""
     if not KOMMUNKOD.match(kod.strip()):
         raise UserError(f'Kommunkoden "{kod}" ska vara fyra siffror (Falun 2080, Orsa 2034).')
-    with db.transaction(_engine(ctx)) as session:
+    with db.transaction(engine_of(ctx)) as session:
         existing = find_municipality(session, kod.strip())
         if existing is not None:
             raise UserError(f"Kommunkoden {kod} finns redan: {existing.name}.")
@@ -147,7 +115,7 @@ def kommun_create(ctx: click.Context, namn: str, kod: str) -> None:
 @click.pass_context
 def kommun_list(ctx: click.Context) -> None:
     """Visa kommunerna i databasen."""
-    with db.transaction(_engine(ctx)) as session:
+    with db.transaction(engine_of(ctx)) as session:
         rows = list_municipalities(session)
     if not rows:
         click.echo("Inga kommuner ännu. Skapa en med: samordna kommun skapa --namn NAMN --kod KOD")
@@ -166,7 +134,7 @@ def katalog() -> None:
 @click.pass_context
 def katalog_import(ctx: click.Context, fil: Path, kommun: str | None) -> None:
     """Läs in en katalog (YAML) för en kommun; en ny import uppdaterar befintliga poster."""
-    with db.transaction(_engine(ctx)) as session:
+    with db.transaction(engine_of(ctx)) as session:
         counts, municipality = import_directory_file(session, fil, kommun)
     click.echo(
         f"Katalogen för {municipality.name} är inläst från {fil.name}: "
@@ -228,7 +196,7 @@ def plan_import(
         revision_due=_option_date("--revideras-senast", revideras_senast, end=True),
         follow_up=uppfoljning or "",
     )
-    engine = _engine(ctx)
+    engine = engine_of(ctx)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         if katalog_fil is not None:
             import_directory_file(session, katalog_fil, kommun)
@@ -287,8 +255,8 @@ def _summary(report: ImportReport) -> dict[str, Any]:
 @click.pass_context
 def plan_list(ctx: click.Context, kommun: str | None, plan_id: int | None, output_format: str) -> None:
     """Lista kommunens åtgärder med tolkade perioder, uppföljning och flaggor."""
-    with db.transaction(_engine(ctx)) as session:
-        municipality = _municipality(session, ctx, kommun)
+    with db.transaction(engine_of(ctx)) as session:
+        municipality = municipality_of(session, ctx, kommun)
         rows = measure_register(session, municipality.id or 0, plan_id=plan_id)
         known_plans = plans(session, municipality.id or 0)
     if output_format == "json":
@@ -425,8 +393,8 @@ def _csv(rows: list[dict[str, Any]]) -> str:
 @click.pass_context
 def plan_show(ctx: click.Context, plan_id: int, kommun: str | None) -> None:
     """Visa en plan med fokusområden och åtgärder: texten som den skrevs och det som tolkades."""
-    with db.transaction(_engine(ctx)) as session:
-        municipality = _municipality(session, ctx, kommun)
+    with db.transaction(engine_of(ctx)) as session:
+        municipality = municipality_of(session, ctx, kommun)
         found = session.get(ActionPlan, plan_id)
         if found is None or found.municipality_id != municipality.id:
             raise UserError(f"Planen {plan_id} finns inte i {municipality.name}. Se: samordna plan list")
@@ -513,7 +481,7 @@ def status_report(
     kommun: str | None,
 ) -> None:
     """Registrera en statusrapport för en åtgärd: stänger dess uppgift och löser eskaleringar."""
-    configure_prefect(_settings(ctx))  # the flows import Prefect, which reads its settings at import
+    configure_prefect(settings_of(ctx))  # the flows import Prefect, which reads its settings at import
     from flows.reporting import ReportError, record_status_report  # noqa: PLC0415 - Prefect after configure
     from importers.status_import import parse_status  # noqa: PLC0415 - as above
 
@@ -523,8 +491,8 @@ def status_report(
         raise UserError(f"--status: {error}") from error
     reported_on = _status_date("--datum", datum)
     now = datetime.now(UTC)
-    with db.transaction(_engine(ctx)) as session:
-        municipality = _municipality(session, ctx, kommun)
+    with db.transaction(engine_of(ctx)) as session:
+        municipality = municipality_of(session, ctx, kommun)
         try:
             outcome = record_status_report(
                 session,
@@ -553,14 +521,14 @@ def status_report(
 @click.pass_context
 def status_template(ctx: click.Context, fil: Path, kommun: str | None, as_of: str | None) -> None:
     """Skriv en statusmall (XLSX) med en rad per åtgärd som väntar på statusrapport."""
-    configure_prefect(_settings(ctx))  # the flows import Prefect, which reads its settings at import
+    configure_prefect(settings_of(ctx))  # the flows import Prefect, which reads its settings at import
     from importers.status_import import write_status_sheet  # noqa: PLC0415 - Prefect after configure
 
     day = _as_of(as_of) or datetime.now(UTC).astimezone(ZoneInfo(TIMEZONE)).date()
     if fil.suffix.casefold() != ".xlsx":
         raise UserError(f'--fil "{fil}": mallen skrivs som Excel-arbetsbok; ge filen ändelsen .xlsx.')
-    with db.transaction(_engine(ctx)) as session:
-        municipality = _municipality(session, ctx, kommun)
+    with db.transaction(engine_of(ctx)) as session:
+        municipality = municipality_of(session, ctx, kommun)
         try:
             count = write_status_sheet(session, municipality, fil, day)
         except OSError as error:
@@ -588,12 +556,12 @@ def status_import(
     dry_run: bool,  # noqa: FBT001 - click passes flags by name
 ) -> None:
     """Läs in en ifylld statusmall (XLSX eller CSV) i en enda transaktion."""
-    configure_prefect(_settings(ctx))  # the flows import Prefect, which reads its settings at import
+    configure_prefect(settings_of(ctx))  # the flows import Prefect, which reads its settings at import
     from importers.status_import import import_status_sheet  # noqa: PLC0415 - Prefect after configure
 
     now = datetime.now(UTC)
-    with Session(_engine(ctx), expire_on_commit=False) as session, session.begin():
-        municipality = _municipality(session, ctx, kommun)
+    with Session(engine_of(ctx), expire_on_commit=False) as session, session.begin():
+        municipality = municipality_of(session, ctx, kommun)
         summary = import_status_sheet(session, municipality, fil, now=now)
         head = "Provkörning, ingenting sparades" if dry_run else "Inläst"
         counts = (
@@ -614,9 +582,9 @@ def status_import(
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Kör exemplet: Faluns katalog och åtgärdsplan importeras, listas och två år simuleras."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     db.migrate(settings.database_url)
-    engine = _engine(ctx)
+    engine = engine_of(ctx)
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
             import_directory_file(session, EXAMPLES / "falun-katalog.yaml", None)
@@ -643,6 +611,8 @@ def demo(ctx: click.Context) -> None:
         result = simulate(settings.database_url, options, Path(work_dir), PREFECT_YAML)
     click.echo()
     _print_simulation(result, "sammanfattning")
+    cli_est.demo_section(ctx)
+    cli_reports.demo_section(ctx)
     click.echo(
         "\nHela tidslinjen: samordna simulate --from 2025-01-01 --to 2026-12-31 --kommun 2080\n"
         "Kör en cykel på riktigt: samordna run daglig --kommun 2080 --as-of 2025-05-07"
@@ -682,8 +652,8 @@ def run_command(
 ) -> None:
     """Kör en cykel nu: est, uppfoljning, lagesbild eller daglig."""
     day = _as_of(as_of)
-    settings = _settings(ctx)
-    engine = _engine(ctx)
+    settings = settings_of(ctx)
+    engine = engine_of(ctx)
     configure_prefect(settings)
     from flows.cycles import CYCLES  # noqa: PLC0415 - imports Prefect, which must see configure_prefect first
     from flows.orchestration import (  # noqa: PLC0415 - as above
@@ -751,8 +721,8 @@ def simulate_command(
         raise UserError("--to ligger före --from.")
     if (last - first).days > MAX_SIMULATION_DAYS:
         raise UserError(f"Simuleringen kan omfatta högst {MAX_SIMULATION_DAYS // 365} år åt gången.")
-    settings = _settings(ctx)
-    _engine(ctx)  # the source must be migrated
+    settings = settings_of(ctx)
+    engine_of(ctx)  # the source must be migrated
     configure_prefect(settings)
     from flows.orchestration import UnknownMunicipalityError  # noqa: PLC0415 - imports Prefect after configure
     from flows.simulation import SimulationOptions, simulate  # noqa: PLC0415 - as above
@@ -807,8 +777,8 @@ def _months(result: Any) -> list[tuple[date, dict[str, int]]]:
 @click.pass_context
 def serve_command(ctx: click.Context, port: int) -> None:
     """Kör alla scheman i prefect.yaml i en process (inbäddat läge); avsluta med Ctrl-C."""
-    settings = _settings(ctx)
-    _engine(ctx)  # refuse to start on a database that is not migrated
+    settings = settings_of(ctx)
+    engine_of(ctx)  # refuse to start on a database that is not migrated
     home = configure_prefect(settings)
     from prefect import serve  # noqa: PLC0415 - Prefect must see configure_prefect first
     from prefect.deployments.runner import RunnerDeployment  # noqa: PLC0415 - as above
@@ -843,6 +813,12 @@ def serve_command(ctx: click.Context, port: int) -> None:
             nl=False,
         )
         serve(*deployments, pause_on_shutdown=False, print_starting_message=False)
+
+
+# The commands of EST, the follow-up reports and SSPF live in their own modules.
+cli_est.register(cli)
+cli_reports.register(cli, plan)
+cli_sspf.register(cli)
 
 
 def _crash_log(settings: Settings) -> Path:

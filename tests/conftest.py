@@ -38,7 +38,8 @@ os.environ.pop("PREFECT_API_URL", None)
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 POSTGRES_ENV = "SAMORDNA_TEST_POSTGRES_URL"
-TEMPLATE_DB = "samordna_test_template"
+# One template per test session, so that two runs against one server never drop each other's.
+TEMPLATE_DB = f"samordna_test_template_{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +50,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> str:
+def postgres_admin_url() -> Iterator[str]:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         if os.environ.get("CI") == "true":
@@ -65,7 +66,11 @@ def postgres_admin_url() -> str:
     finally:
         engine.dispose()
     migrate(make_url(url).set(database=TEMPLATE_DB).render_as_string(hide_password=False))
-    return url
+    yield url
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
+    engine.dispose()
 
 
 def _fresh_postgres(admin_url: str) -> Iterator[str]:
