@@ -68,17 +68,17 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.common import Event, insert_many, moment_of
 from flows.orchestration import cycle_flow
-from flows.working_days import add_working_days, is_working_day, previous_working_day, working_days_between
 from models.directory import OrganisationContact, Person, persons
 from models.enums import MeasureStatus
 from models.escalation import Escalation, EscalationLevel, EscalationReason, open_escalations
 from models.est import Intervention, InterventionState
 from models.municipality import Municipality
 from models.plan import Measure, PartyRole, StatusReport, measure_parties
+from models.records import Event, insert_many, moment_of
 from models.rhythm import ReminderLadder, Rhythm, StalledRules, rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
+from models.working_days import add_working_days, is_working_day, previous_working_day, working_days_between
 from notifications.compose import enqueue_messages
 from samordna.text import swedish_date
 

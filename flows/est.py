@@ -29,15 +29,15 @@ from datetime import UTC, date, datetime, timedelta
 import pendulum
 from sqlmodel import Session, col, select
 
-from flows.common import Event, insert_once, moment_of
 from flows.orchestration import cycle_flow
-from flows.working_days import add_working_days, previous_working_day
 from models.directory import Forum, ForumMember, Person
 from models.enums import ForumKind
 from models.est import EstCycle, Intervention, InterventionState
 from models.municipality import Municipality
+from models.records import Event, insert_once, moment_of
 from models.rhythm import Rhythm, rhythm_from_json
 from models.task import Task, TaskKind, TaskState
+from models.working_days import add_working_days, previous_working_day
 from samordna.settings import TIMEZONE
 from samordna.text import swedish_date
 

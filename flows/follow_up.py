@@ -30,16 +30,17 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.common import Event, bra_coordinator, insert_many, insert_once, moment_of
+from flows.common import bra_coordinator
 from flows.orchestration import cycle_flow
-from flows.working_days import add_working_days, previous_working_day
 from models.directory import Forum, ForumMeeting, OrganisationContact, Person
 from models.enums import FollowUpFrequency, MeasureStatus
 from models.follow_up import FollowUpRound
 from models.municipality import Municipality
 from models.plan import ActionPlan, Measure, PartyRole, StatusReport, measure_parties
+from models.records import Event, insert_many, insert_once, moment_of
 from models.rhythm import Rhythm, rhythm_from_json
 from models.task import Task, TaskKind, TaskState
+from models.working_days import add_working_days, previous_working_day
 from samordna.settings import TIMEZONE
 
 __all__ = [

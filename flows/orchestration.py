@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from prefect import Flow, get_run_logger, task
 from sqlmodel import Session
 
-from flows.common import Event
 from models.db import make_engine, transaction
 from models.municipality import Municipality, find_municipality, list_municipalities
+from models.records import Event
 from samordna.settings import TIMEZONE, get_settings
 
 Cycle = Callable[[Session, Municipality, date], list[Event]]

@@ -25,19 +25,19 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from flows.common import Event, moment_of
 from flows.cycles import CYCLES
 from flows.est import meeting_at
 from flows.orchestration import municipality_codes, run_cycle
 from flows.schedules import instants, load_schedules
-from flows.working_days import add_working_days, is_working_day
 from models.db import make_engine, migrate, transaction
 from models.directory import Person
 from models.enums import MeasureStatus
 from models.municipality import find_municipality
 from models.plan import Measure, StatusReport
+from models.records import Event, moment_of
 from models.rhythm import rhythm_from_json
 from models.task import Task, TaskKind, TaskState
+from models.working_days import add_working_days, is_working_day
 from samordna.settings import TIMEZONE
 
 STOCKHOLM = ZoneInfo(TIMEZONE)

@@ -24,15 +24,16 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from flows.common import Event, bra_coordinator, insert_once
+from flows.common import bra_coordinator
 from flows.follow_up import shorten, stamp
 from flows.orchestration import cycle_flow
-from flows.working_days import add_working_days, previous_working_day
 from models.directory import Person
 from models.municipality import Municipality
 from models.plan import ActionPlan, SituationAssessment
+from models.records import Event, insert_once
 from models.rhythm import Rhythm, rhythm_from_json
 from models.task import Task, TaskKind
+from models.working_days import add_working_days, previous_working_day
 
 __all__ = [
     "PlannedTask",

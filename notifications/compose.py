@@ -26,8 +26,7 @@ templates in ``templates/notifications/``: plain text and HTML (autoescaped). Te
 the values they print: the recipient's own name, task subjects (an SSPF task carries only its case
 code), dates, counts, and measure ids. No other person's name reaches a digest.
 
-This module imports ``flows.common`` (Event, insert_many, moment_of) and ``flows.working_days``: the
-two leaf modules of ``flows`` that import nothing from ``notifications``.
+Like every module here it imports only models/ (records, working days) and templates, never flows/.
 """
 
 from __future__ import annotations
@@ -41,14 +40,14 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.common import Event, insert_many, moment_of
-from flows.working_days import is_working_day, previous_working_day, working_days_between
 from models.directory import Person
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
 from models.outbox import MessageKind, OutboxMessage
+from models.records import Event, insert_many, moment_of
 from models.rhythm import rhythm_from_json
 from models.task import Reminder, Task, TaskKind, TaskState
+from models.working_days import is_working_day, previous_working_day, working_days_between
 from samordna.text import render
 
 __all__ = [

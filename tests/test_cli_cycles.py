@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from flows.working_days import is_working_day
+from models.working_days import is_working_day
 from tests.conftest import Cli
 from tests.test_plan_import import row_counts
 

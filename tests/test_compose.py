@@ -23,7 +23,6 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from flows.common import Event
 from flows.daily_sweep import sweep_and_notify
 from models.db import transaction
 from models.directory import Person
@@ -32,6 +31,7 @@ from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
 from models.outbox import MessageKind, MessageState, OutboxMessage
 from models.plan import ActionPlan, FocusArea, Measure, MeasureParty, PartyRole
+from models.records import Event
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from notifications.compose import (
     INSTRUCTIONS,

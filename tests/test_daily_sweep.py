@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, SQLModel, col, func, select
 
-from flows.common import Event, management, manager_or_coordinator, responsible_person
+from flows.common import management, manager_or_coordinator, responsible_person
 from flows.daily_sweep import (
     ANSWER_WINDOW_DAYS,
     _Directory,
@@ -28,15 +28,16 @@ from flows.daily_sweep import (
     run_daily_sweep,
     sweep_moment,
 )
-from flows.working_days import is_working_day, working_days_between
 from models.directory import Person
 from models.enums import MeasureStatus
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.est import Intervention, InterventionState
 from models.municipality import Municipality
 from models.plan import ActionPlan, FocusArea, Measure, MeasureParty, PartyRole, StatusReport, measures
+from models.records import Event
 from models.rhythm import ReminderLadder
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
+from models.working_days import is_working_day, working_days_between
 
 D = date
 DUE = D(2026, 5, 12)  # a Tuesday; Kristi himmelsfärdsdag 2026-05-14 (Thursday) follows it

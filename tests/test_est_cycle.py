@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
-from flows.common import Event
 from flows.est import (
     cycle_number_at,
     meeting_at,
@@ -21,14 +20,15 @@ from flows.est import (
     report_due_date,
     run_est_cycle,
 )
-from flows.working_days import is_working_day, working_days_between, working_days_in
 from importers.directory_import import read_directory
 from models.db import transaction
 from models.directory import Person
 from models.est import EstCycle, Intervention, InterventionState
 from models.municipality import Municipality
+from models.records import Event
 from models.rhythm import Rhythm, rhythm_from_json
 from models.task import Task, TaskKind, TaskState
+from models.working_days import is_working_day, working_days_between, working_days_in
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

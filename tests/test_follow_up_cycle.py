@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
-from flows.common import Event, responsible_person
+from flows.common import responsible_person
 from flows.follow_up import (
     answered,
     compile_due_rounds,
@@ -24,14 +24,15 @@ from flows.follow_up import (
     shorten,
     stamp,
 )
-from flows.working_days import is_working_day
 from models.db import make_engine, transaction
 from models.enums import FollowUpFrequency, MeasureStatus
 from models.follow_up import FollowUpRound
 from models.municipality import Municipality
 from models.plan import Measure, StatusReport
+from models.records import Event
 from models.rhythm import rhythm_from_json
 from models.task import Task, TaskKind, TaskState, task_by_key
+from models.working_days import is_working_day
 from tests.conftest import _fresh_postgres, import_falun
 
 # Faluns BRÅ's May and November meetings 2025–2027 and their due dates, 10 working days before

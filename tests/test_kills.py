@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 from flows.cycles import CYCLES
 from flows.orchestration import run_cycle
-from flows.working_days import is_working_day
 from models.db import make_engine
+from models.working_days import is_working_day
 
 KILLS = 60
 FIRST_DAY = date(2025, 4, 14)

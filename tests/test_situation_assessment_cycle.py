@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.common import Event
 from flows.situation_assessment import (
     assessment_steps,
     latest_assessment,
@@ -20,12 +19,13 @@ from flows.situation_assessment import (
     shift_months,
     situation_assessment_flow,
 )
-from flows.working_days import is_working_day
 from models.db import make_engine, transaction
 from models.municipality import Municipality
 from models.plan import ActionPlan, SituationAssessment
+from models.records import Event
 from models.rhythm import rhythm_from_json
 from models.task import Task, TaskKind, TaskState, task_by_key
+from models.working_days import is_working_day
 from tests.conftest import _fresh_postgres, import_example
 
 # Falun's lägesbild was decided 2024-05-30; the next is due 2026-05-30, a Saturday, so 2026-05-29.

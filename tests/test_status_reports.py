@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, col, select
 
-from flows.common import moment_of
 from flows.daily_sweep import run_daily_sweep
 from flows.follow_up import run_follow_up_cycle
 from flows.reporting import ReportError, record_status_report
@@ -24,6 +23,7 @@ from models.enums import MeasureStatus
 from models.escalation import Escalation, EscalationReason
 from models.municipality import Municipality
 from models.plan import Measure, StatusReport
+from models.records import moment_of
 from models.task import Reminder, Task, TaskState
 from tests.conftest import Cli
 from tests.test_plan_import import row_counts

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows import working_days
-from flows.working_days import (
+from models import working_days
+from models.working_days import (
     FIRST_YEAR,
     LAST_YEAR,
     add_working_days,

@@ -1,0 +1,103 @@
+"""Records every run leaves exactly once, and the events a run reports.
+
+Cycles and the outbox create rows only through ``insert_once`` and ``insert_many``: a run that is
+repeated, or killed and run again, leaves the same rows, because the database's unique keys decide.
+These live beside the models (not in flows/) so that notifications/ can use them without importing
+flows/: imports run one way, CLI → flows → notifications → models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+from samordna.settings import TIMEZONE
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something a cycle created: a task, a reminder, an escalation opened or resolved, a round compiled.
+
+    The simulation prints these as its timeline; ``recipient`` is a person's name, never case data.
+    """
+
+    when: date
+    kind: str  # "uppgift", "påminnelse", "eskalering", "eskalering löst", "uppgift klar", "sammanställning"
+    subject: str
+    recipient: str = ""
+    level: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "när": self.when.isoformat(),
+            "typ": self.kind,
+            "mottagare": self.recipient,
+            "ämne": self.subject,
+            "nivå": self.level,
+        }
+
+
+def moment_of(as_of: date, at: time = time(12, 0)) -> datetime:
+    """The moment recorded for something a run on ``as_of`` did: ``at`` Europe/Stockholm, in UTC.
+
+    Built from the run's day, never from the clock, so a simulated or repeated run records the same.
+    """
+    return datetime.combine(as_of, at, tzinfo=ZoneInfo(TIMEZONE)).astimezone(UTC)
+
+
+def insert_once(session: Session, row: SQLModel, *, key: str | Sequence[str]) -> bool:
+    """Insert ``row`` unless a row with the same values in the unique column(s) ``key`` exists.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on both SQLite and PostgreSQL: two sweeps racing each other
+    both succeed and exactly one row results. Returns True when this call inserted the row.
+    """
+    table = row.__table__  # type: ignore[attr-defined]
+    values = {
+        column.name: getattr(row, column.name)
+        for column in table.columns
+        if not (column.primary_key and getattr(row, column.name) is None)
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    # RETURNING tells whether this statement inserted: rowcount is -1 on PostgreSQL when SQLAlchemy
+    # adds its own RETURNING, so it cannot be trusted on both databases.
+    statement = (
+        insert.values(**values)
+        .on_conflict_do_nothing(index_elements=[key] if isinstance(key, str) else list(key))
+        .returning(sa.literal(1))
+    )
+    return session.execute(statement).first() is not None
+
+
+INSERT_CHUNK = 500  # rows per statement: well inside SQLite's and PostgreSQL's parameter limits
+
+
+def insert_many(session: Session, rows: Sequence[SQLModel], *, key: str) -> set[Any]:
+    """``insert_once`` for many rows of one table, a statement per ``INSERT_CHUNK`` rows.
+
+    Returns the values of the unique column ``key`` of the rows this call inserted: the caller reports
+    events for exactly those, and nothing for rows that already existed.
+    """
+    if not rows:
+        return set()
+    table = rows[0].__table__  # type: ignore[attr-defined]
+    columns = [column.name for column in table.columns if not column.primary_key]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    # One compiled statement, executed with many parameter sets: SQLAlchemy batches them into
+    # multi-row INSERTs ("insertmanyvalues") and still hands back the RETURNING rows.
+    statement = insert.on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    inserted: set[Any] = set()
+    for start in range(0, len(rows), INSERT_CHUNK):
+        parameters = [
+            {name: getattr(row, name) for name in columns} for row in rows[start : start + INSERT_CHUNK]
+        ]
+        inserted.update(session.execute(statement, parameters).scalars())
+    return inserted
