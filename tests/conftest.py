@@ -38,8 +38,9 @@ os.environ.pop("PREFECT_API_URL", None)
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 POSTGRES_ENV = "SAMORDNA_TEST_POSTGRES_URL"
-# One template per test session, so that two runs against one server never drop each other's.
-TEMPLATE_DB = f"samordna_test_template_{uuid.uuid4().hex[:8]}"
+# One template per test run (by process id: test modules import conftest a second time), so that two
+# runs against one server never drop each other's.
+TEMPLATE_DB = f"samordna_test_template_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +51,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str]:
+def postgres_admin_url() -> str:
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         if os.environ.get("CI") == "true":
@@ -66,11 +67,22 @@ def postgres_admin_url() -> Iterator[str]:
     finally:
         engine.dispose()
     migrate(make_url(url).set(database=TEMPLATE_DB).render_as_string(hide_password=False))
-    yield url
-    engine = make_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)'))
-    engine.dispose()
+    # Dropped when the run ends, by the process that made it.
+    atexit.register(_drop_database, url, TEMPLATE_DB, os.getpid())
+    return url
+
+
+def _drop_database(admin_url: str, name: str, owner_pid: int) -> None:
+    if os.getpid() != owner_pid:
+        return  # a forked child (the kill tests fork) exiting must not drop the parent's template
+    engine = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except sa.exc.OperationalError:
+        pass  # the server is already gone (CI stops it after the run): nothing left to clean
+    finally:
+        engine.dispose()
 
 
 def _fresh_postgres(admin_url: str) -> Iterator[str]:
