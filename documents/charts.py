@@ -1,0 +1,135 @@
+"""Charts as PNG (or SVG) bytes, drawn with matplotlib's Agg backend: no screen, no state between calls."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+# matplotlib writes a font cache to its config dir at first import; a read-only home must not stop a
+# report, so the cache goes to a temp dir unless the operator chose one.
+os.environ.setdefault("MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / "samordna-matplotlib"))
+
+import matplotlib as mpl
+
+mpl.use("Agg")
+from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+# Colours that stay apart in grey print and for the common colour-vision deficiencies (Okabe–Ito).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+DPI = 110
+
+
+def _figure(width: float = 7.0, height: float = 3.2) -> tuple[Figure, Axes]:
+    # Figure() rather than pyplot: no global figure registry, so charts drawn in a loop leak nothing.
+    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    axes.spines[["top", "right"]].set_visible(False)
+    return figure, axes
+
+
+def _bytes(figure: Figure, fmt: str = "png") -> bytes:
+    buffer = io.BytesIO()
+    # A fixed date keeps SVG/PNG metadata, and so the bytes, the same for the same chart.
+    metadata = {"Software": "Samordna"} if fmt == "png" else {"Date": None}
+    figure.savefig(buffer, format=fmt, metadata=metadata)
+    return buffer.getvalue()
+
+
+def bar_chart(
+    values: Mapping[str, float],
+    *,
+    title: str,
+    value_label: str = "",
+    horizontal: bool = True,
+    fmt: str = "png",
+) -> bytes:
+    """One bar per label, in the given order; horizontal by default so Swedish labels stay readable."""
+    figure, axes = _figure(height=max(2.2, 0.35 * len(values) + 1.0) if horizontal else 3.2)
+    labels, numbers = list(values), list(values.values())
+    if horizontal:
+        axes.barh(labels[::-1], numbers[::-1], color=PALETTE[0])
+        axes.set_xlabel(value_label)
+    else:
+        axes.bar(labels, numbers, color=PALETTE[0])
+        axes.set_ylabel(value_label)
+        axes.tick_params(axis="x", labelrotation=30)
+    axes.set_title(title, loc="left")
+    return _bytes(figure, fmt)
+
+
+def grouped_bar_chart(
+    groups: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    value_label: str = "",
+    fmt: str = "png",
+) -> bytes:
+    """Bars per group, one colour per series (e.g. this period against the previous one)."""
+    figure, axes = _figure()
+    width = 0.8 / max(1, len(series))
+    for index, (name, numbers) in enumerate(series.items()):
+        positions = [position + index * width for position in range(len(groups))]
+        axes.bar(positions, numbers, width=width, label=name, color=PALETTE[index % len(PALETTE)])
+    axes.set_xticks([position + 0.4 - width / 2 for position in range(len(groups))], groups)
+    axes.tick_params(axis="x", labelrotation=30)
+    axes.set_ylabel(value_label)
+    axes.set_title(title, loc="left")
+    axes.legend(frameon=False)
+    return _bytes(figure, fmt)
+
+
+def line_chart(
+    x_labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    title: str,
+    value_label: str = "",
+    target: float | None = None,
+    fmt: str = "png",
+) -> bytes:
+    """A line per series over the labelled periods; a gap where a value is missing; an optional target."""
+    figure, axes = _figure()
+    positions = list(range(len(x_labels)))
+    for index, (name, numbers) in enumerate(series.items()):
+        ys = [float("nan") if number is None else number for number in numbers]
+        axes.plot(positions, ys, marker="o", label=name, color=PALETTE[index % len(PALETTE)])
+    if target is not None:
+        axes.axhline(target, linestyle="--", color="#555555", label="Mål")
+    axes.set_xticks(positions, list(x_labels))
+    axes.set_ylabel(value_label)
+    axes.set_title(title, loc="left")
+    axes.legend(frameon=False)
+    return _bytes(figure, fmt)
+
+
+def heatmap(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float]],
+    *,
+    title: str,
+    fmt: str = "png",
+) -> bytes:
+    """A grid of counts (e.g. weekday × hour), darker for more; each cell's number printed when it fits."""
+    figure, axes = _figure(height=max(2.4, 0.32 * len(rows) + 1.2))
+    image = axes.imshow(values, aspect="auto", cmap="Blues")
+    axes.set_yticks(range(len(rows)), list(rows))
+    axes.set_xticks(range(len(columns)), list(columns))
+    axes.spines[["left", "bottom"]].set_visible(False)
+    figure.colorbar(image, ax=axes, shrink=0.8)
+    axes.set_title(title, loc="left")
+    return _bytes(figure, fmt)
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG as a data URI, so an HTML page or e-mail carries its charts inside itself."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
