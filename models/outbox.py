@@ -4,7 +4,8 @@ A message is a fixed text (rendered when it is written) to one person. Its dedup
 writing it twice is a no-op. Delivery moves it PENDING → SENDING → SENT, or back to PENDING with a
 later ``next_attempt_at`` after a failed attempt, or to FAILED after the last attempt. A message found
 in SENDING after its lease ran out was being sent by a process that died: its fate is UNKNOWN, and it
-is not sent again blindly (see notifications/delivery.py for the semantics).
+is not sent again blindly (see notifications/delivery.py for the semantics). A message whose subject
+matter was settled before its turn came is OBSOLETE and never sent.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class MessageState(StrEnum):
     SENT = "skickat"
     FAILED = "misslyckat"
     UNKNOWN = "okänt"
+    # Everything the message was about was settled before it could be sent (a digest whose tasks were
+    # all answered, an escalation already resolved): it is not sent, so nobody is reminded of done work.
+    OBSOLETE = "inaktuellt"
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -42,6 +42,7 @@ from __future__ import annotations
 import html
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -51,7 +52,9 @@ from sqlmodel import Session, col, func, select
 
 from models.db import transaction
 from models.directory import Person, persons_with_role
+from models.escalation import Escalation
 from models.outbox import DeliveryAttempt, MessageKind, MessageState, OutboxMessage
+from models.task import Reminder, Task, TaskState
 from notifications.channels import Target, fallback_targets, send, targets_for
 from samordna.settings import Settings
 
@@ -75,6 +78,7 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     fallbacks: int = 0
+    obsolete: int = 0  # settled before their turn: not sent
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -175,8 +179,22 @@ def _claim_due(
                 .with_for_update(skip_locked=True)
             )
         )
+        obsolete = _obsolete_ids(session, due)
         window: dict[int, list[datetime]] = {}
         for message in due:
+            if message.id in obsolete:
+                changed = session.execute(
+                    sa.update(OutboxMessage)
+                    .where(
+                        col(OutboxMessage.id) == message.id,
+                        col(OutboxMessage.state) == MessageState.PENDING,
+                    )
+                    .values(
+                        state=MessageState.OBSOLETE, last_error="inaktuellt: allt det gällde är redan klart"
+                    )
+                )
+                report.obsolete += changed.rowcount  # type: ignore[attr-defined]
+                continue
             values: dict[str, object]
             recipient = message.recipient_person_id
             postpone_to = None
@@ -211,6 +229,39 @@ def _claim_due(
             claims.append(_Claim(message_id=message.id or 0, lease=leased_until))
     report.claimed = len(claims)
     return claims
+
+
+def _obsolete_ids(session: Session, messages: Sequence[OutboxMessage]) -> set[int]:
+    """The digests whose every reminder's task is no longer open, and the escalation messages whose
+    escalations are all resolved: sending them now would only remind people of work already done.
+
+    A digest with one open item is still sent whole: its text is fixed when it is written.
+    """
+    digests = [message.id for message in messages if message.kind == MessageKind.DIGEST]
+    escalations = [message.id for message in messages if message.kind == MessageKind.ESCALATION]
+    obsolete: set[int] = set()
+    if digests:
+        rows = session.execute(
+            sa.select(
+                col(Reminder.outbox_message_id),
+                sa.func.max(sa.case((col(Task.state) == TaskState.OPEN, 1), else_=0)),
+            )
+            .join(Task, col(Task.id) == col(Reminder.task_id))
+            .where(col(Reminder.outbox_message_id).in_(digests))
+            .group_by(col(Reminder.outbox_message_id))
+        )
+        obsolete.update(message_id for message_id, any_open in rows if not any_open)
+    if escalations:
+        rows = session.execute(
+            sa.select(
+                col(Escalation.outbox_message_id),
+                sa.func.max(sa.case((col(Escalation.resolved_on).is_(None), 1), else_=0)),
+            )
+            .where(col(Escalation.outbox_message_id).in_(escalations))
+            .group_by(col(Escalation.outbox_message_id))
+        )
+        obsolete.update(message_id for message_id, any_open in rows if not any_open)
+    return obsolete
 
 
 def _recent_sends(session: Session, person_id: int, now: datetime) -> list[datetime]:

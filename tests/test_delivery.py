@@ -22,8 +22,10 @@ from sqlmodel import Session, col, select
 from flows.delivery import delivery_flow
 from models.db import make_engine, transaction
 from models.directory import Person
+from models.escalation import Escalation, EscalationReason
 from models.municipality import Municipality
 from models.outbox import DeliveryAttempt, MessageKind, MessageState, OutboxMessage
+from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from notifications.channels import mail_target, notify_target, send
 from notifications.delivery import LEASE, deliver_due
 from samordna.settings import Settings, get_settings
@@ -143,6 +145,77 @@ def test_mail_reaches_the_smtp_server_once_and_parses(engine: sa.Engine) -> None
         "levererat",
     )
     assert attempt.target == "mailto://127.0.0.1/anna0@example.se"
+
+
+def _task_with_reminder(session: Session, kommun: int, person: int, message_id: int, name: str) -> Task:
+    task = Task(
+        municipality_id=kommun,
+        idempotency_key=f"test:{name}",
+        kind=TaskKind.STATUS_REPORT,
+        subject=name,
+        due_date=START.date(),
+        assignee_person_id=person,
+    )
+    session.add(task)
+    session.flush()
+    session.add(
+        Reminder(
+            municipality_id=kommun,
+            task_id=task.id or 0,
+            recipient_person_id=person,
+            kind=ReminderKind.DUE_DAY,
+            subject=name,
+            remind_on=START.date(),
+            dedupe_key=f"påminnelse:{name}",
+            outbox_message_id=message_id,
+        )
+    )
+    return task
+
+
+def test_settled_digests_and_escalations_are_not_sent(engine: sa.Engine) -> None:
+    """A digest whose tasks were all answered, or an escalation already resolved, is not sent before
+    its turn comes; a digest with one item still open is sent whole."""
+    kommun, (anna, bo) = setup_people(engine, 2)
+    with transaction(engine) as session:
+        answered = add_message(session, kommun, anna, "Sammandrag Anna")
+        half_open = add_message(session, kommun, bo, "Sammandrag Bo")
+        escalation_message = add_message(session, kommun, bo, "ESKALERING åtgärd 7")
+        session.execute(
+            sa.update(OutboxMessage)
+            .where(col(OutboxMessage.id) == escalation_message)
+            .values(kind="eskalering")
+        )
+        done = _task_with_reminder(session, kommun, anna, answered, "åtgärd 1")
+        done.state = TaskState.DONE
+        _task_with_reminder(session, kommun, bo, half_open, "åtgärd 2").state = TaskState.DONE
+        _task_with_reminder(session, kommun, bo, half_open, "åtgärd 3")
+        session.add(
+            Escalation(
+                municipality_id=kommun,
+                level=1,
+                reason=EscalationReason.TASK_OVERDUE,
+                subject="åtgärd 7",
+                cause_since=START.date(),
+                opened_on=START.date(),
+                resolved_on=START.date(),
+                dedupe_key="eskalering:7",
+                outbox_message_id=escalation_message,
+            )
+        )
+    with SmtpServer() as server:
+        report = deliver_due(engine, START, settings_for(mail_url(server)))
+        received = server.received()
+    assert [mail["Subject"] for mail in received] == ["Sammandrag Bo"]
+    assert (report.sent, report.obsolete) == (1, 2)
+    states = {message.id: message.state for message in messages(engine)}
+    assert states == {
+        answered: MessageState.OBSOLETE,
+        half_open: MessageState.SENT,
+        escalation_message: MessageState.OBSOLETE,
+    }
+    assert attempts(engine)[0].message_id == half_open
+    assert len(attempts(engine)) == 1
 
 
 def test_json_webhook_target_receives_the_json_body(engine: sa.Engine) -> None:
