@@ -40,6 +40,7 @@ MEASURE_COLUMNS = (
     "Status",
 )
 # What the importer writes when a plan names a cause but no problem (or the reverse): not the plan's text.
+_PERIOD_INDEX = MEASURE_COLUMNS.index("Tid")
 _PLACEHOLDERS = {"(problem ej angivet)", "(orsak ej angiven)"}
 _SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 _SHEET_NAME_LENGTH = 31
@@ -130,6 +131,9 @@ def export_plan_xlsx(session: Session, plan_id: int, *, created: datetime) -> by
             .where(col(Problem.focus_area_id).in_([area.id for area in areas]))
         ).all()
     }
+    # A plan without a Tid column (Orsa) states its deadlines in the follow-up text, and the importer
+    # reads them from there only when no Tid column exists: write one only when the plan has one.
+    kept = {i for i in range(len(MEASURE_COLUMNS)) if i != _PERIOD_INDEX or any(m.raw_period for m in measures)}
     taken = {"plan", "indikatorer"}
     for index, area in enumerate(areas, start=1):
         sheet = workbook.create_sheet(_sheet_name(index, area.title, taken))
@@ -140,13 +144,14 @@ def export_plan_xlsx(session: Session, plan_id: int, *, created: datetime) -> by
         sheet.append([])
         mine = [m for m in measures if m.focus_area_id == area.id]
         extra_headers = list(dict.fromkeys(key for m in mine for key in m.extra))
-        sheet.append([*MEASURE_COLUMNS, *extra_headers])
+        sheet.append([*[c for i, c in enumerate(MEASURE_COLUMNS) if i in kept], *extra_headers])
         header_row = sheet.max_row
         for cell in sheet[header_row]:
             cell.font = Font(bold=True)
         first_of: dict[int, int] = {}
         for measure in mine:
-            sheet.append([*_texts(measure, causes), *(measure.extra.get(key, "") for key in extra_headers)])
+            texts = [text for i, text in enumerate(_texts(measure, causes)) if i in kept]
+            sheet.append([*texts, *(measure.extra.get(key, "") for key in extra_headers)])
             row = sheet.max_row
             for cell in sheet[row]:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
