@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from matplotlib.figure import Figure
+from matplotlib.projections.polar import PolarAxes
 
 from documents.charts import PALETTE, _bytes
 
@@ -38,6 +39,7 @@ def year_wheel(
     """The wheel of ``year``: ``rings`` are the legend names, inside out; each mark a dot on its ring."""
     figure = Figure(figsize=(10, 10), dpi=110, layout="constrained")
     axes = figure.add_subplot(projection="polar")
+    assert isinstance(axes, PolarAxes)  # noqa: S101 - narrows the type for mypy
     axes.set_theta_zero_location("N")
     axes.set_theta_direction(-1)
     outer = len(rings) + 1.2

@@ -54,8 +54,8 @@ __all__ = [
     "Light",
     "MeasureFacts",
     "MeasureLine",
-    "Reporting",
     "ReportPeriod",
+    "Reporting",
     "compile_report",
     "judge",
     "parse_period",
@@ -197,7 +197,8 @@ LIGHT_RULES: tuple[LightRule, ...] = (
     LightRule(
         Light.YELLOW,
         "slutdatum nära",
-        f"Slutdatumet infaller inom {DUE_SOON_DAYS} dagar efter periodens slut och åtgärden är inte genomförd.",
+        f"Slutdatumet infaller inom {DUE_SOON_DAYS} dagar efter periodens slut och åtgärden "
+        "är inte genomförd.",
         lambda f: (
             f.period_end is not None
             and f.report_end <= f.period_end <= f.report_end + timedelta(days=DUE_SOON_DAYS)

@@ -97,7 +97,7 @@ def _texts(measure: Measure, causes: dict[int, tuple[str, str]]) -> list[str]:
     ]
 
 
-def export_plan_xlsx(session: Session, plan_id: int, *, created: datetime) -> bytes:
+def export_plan_xlsx(session: Session, plan_id: int, *, created: datetime) -> bytes:  # noqa: C901, PLR0912, PLR0915 - one workbook, written top to bottom
     """The plan's register as XLSX bytes. ``created`` is the workbook's creation time (the run's moment)."""
     plan = session.get(ActionPlan, plan_id)
     if plan is None:
@@ -133,7 +133,9 @@ def export_plan_xlsx(session: Session, plan_id: int, *, created: datetime) -> by
     }
     # A plan without a Tid column (Orsa) states its deadlines in the follow-up text, and the importer
     # reads them from there only when no Tid column exists: write one only when the plan has one.
-    kept = {i for i in range(len(MEASURE_COLUMNS)) if i != _PERIOD_INDEX or any(m.raw_period for m in measures)}
+    kept = {
+        i for i in range(len(MEASURE_COLUMNS)) if i != _PERIOD_INDEX or any(m.raw_period for m in measures)
+    }
     taken = {"plan", "indikatorer"}
     for index, area in enumerate(areas, start=1):
         sheet = workbook.create_sheet(_sheet_name(index, area.title, taken))

@@ -125,7 +125,8 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
                 WheelEvent(
                     Ring.FOLLOW_UP,
                     f"uppfoljning-{code}-{occasion.period_label}@samordna",
-                    f"Statusrapporter {occasion.period_label} ska vara inne (mötet {occasion.meeting_date.isoformat()})",
+                    f"Statusrapporter {occasion.period_label} ska vara inne "
+                    f"(mötet {occasion.meeting_date.isoformat()})",
                     occasion.due_date,
                     f"rapporter {occasion.period_label}",
                 )

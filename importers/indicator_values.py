@@ -179,18 +179,18 @@ def _read(file: Path, problems: list[Problem]) -> list[_Row]:
                 continue
 
             def text(key: str, row: list = row) -> str:  # type: ignore[type-arg]
-                position = columns.get(key)
+                position = columns.get(key)  # noqa: B023 - called before the loop moves on
                 return row[position].text if position is not None and position < len(row) else ""
 
             def where(key: str, index: int = index) -> Location:
-                position = columns[key]
+                position = columns[key]  # noqa: B023 - called before the loop moves on
                 return Location(
                     file,
-                    sheet_name,
-                    sheet.row_number(index),
-                    headers[position].text,
+                    sheet_name,  # noqa: B023 - called before the loop moves on
+                    sheet.row_number(index),  # noqa: B023 - as above
+                    headers[position].text,  # noqa: B023 - as above
                     column_letter(position),
-                    sheet.row_label,
+                    sheet.row_label,  # noqa: B023 - as above
                 )
 
             parsed = _parse_row(
@@ -273,7 +273,8 @@ def _define(session: Session, municipality_id: int, row: _Row, problems: list[Pr
 
 
 def focus_area_by_name(session: Session, municipality_id: int, name: str) -> int | None:
-    """The focus area of one of the kommun's plans whose title is ``name`` (or contains it), newest plan first."""
+    """The focus area of one of the kommun's plans whose title is ``name`` (or contains it),
+    newest plan first."""
     wanted = fold(name)
     areas = session.exec(
         select(FocusArea)
@@ -283,14 +284,16 @@ def focus_area_by_name(session: Session, municipality_id: int, name: str) -> int
     ).all()
     exact = [area for area in areas if fold(area.title) == wanted]
     close = [area for area in areas if wanted and wanted in fold(area.title)]
-    chosen = (exact or close or [None])[0]
-    return chosen.id if chosen is not None else None
+    chosen = exact or close
+    return chosen[0].id if chosen else None
 
 
 def import_indicator_values(
     session: Session, file: Path, municipality_id: int, *, dry_run: bool = False
 ) -> ValueImport:
-    """Read and check every row, then write (unless ``dry_run``). Raises ImportFailedError, writing nothing."""
+    """Read and check every row, then write (unless ``dry_run``).
+
+    Raises ImportFailedError, writing nothing."""
     problems: list[Problem] = []
     rows = _read(file, problems)
     if not rows and not problems:

@@ -8,7 +8,6 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
-
 # The sources Swedish crime prevention measures by; other text is kept as written.
 KNOWN_SOURCES = (
     "NTU",  # Brå's Nationella trygghetsundersökningen
@@ -35,7 +34,9 @@ _SOURCE_ALIASES = {
 def normalise_source(text: str) -> str:
     """A known source by its usual name ("ntu" → "NTU", "egen räkning" → "Egen räkning"); other text as is."""
     folded = " ".join(
-        "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c)).split()
+        "".join(
+            c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c)
+        ).split()
     )
     return _SOURCE_ALIASES.get(folded, " ".join(text.split()))
 

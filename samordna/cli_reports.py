@@ -170,7 +170,7 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
         namn: str,
         source: str,
         unit: str,
-        higher: bool | None,
+        higher: bool | None,  # noqa: FBT001 - click passes options by name
         target: float | None,
         focus_area: str | None,
         kommun: str | None,
@@ -244,7 +244,7 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
     )
     @KOMMUN_OPTION
     @click.pass_context
-    def indikator_import(ctx: click.Context, fil: Path, dry_run: bool, kommun: str | None) -> None:  # noqa: FBT001 - click flag
+    def indikator_import(ctx: click.Context, fil: Path, dry_run: bool, kommun: str | None) -> None:  # noqa: FBT001 - click passes flags by name  # noqa: FBT001 - click flag
         """Läs in indikatorvärden per period från CSV eller XLSX (en transaktion)."""
         from importers.indicator_values import import_indicator_values  # noqa: PLC0415 - light start
 
@@ -300,7 +300,7 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
     @KOMMUN_OPTION
     @click.pass_context
     def arshjul(ctx: click.Context, year: int, out_dir: Path | None, kommun: str | None) -> None:
-        """Årshjulet: årets möten, uppföljningar, lägesbild och revidering som hjul (SVG, PNG) och kalender (ICS)."""
+        """Årshjulet: årets möten, uppföljningar, lägesbild och revidering som hjul och kalender (ICS)."""
         with db.transaction(engine_of(ctx)) as session:
             municipality = municipality_of(session, ctx, kommun)
             written = wheel_files(

@@ -21,9 +21,10 @@ def _values(url: str) -> int:
 
 
 def test_example_file_imports_and_lists_trends(falun_cli) -> None:  # type: ignore[no-untyped-def]
-    """The Falun example imports 13 values of 5 indicators; a second import changes nothing; the list shows trends."""
+    """The Falun example imports 13 values of 5 indicators, idempotently; the list shows trends."""
     code, out, _ = falun_cli("indikator", "import", EXAMPLES / "falun-indikatorer.csv", "--kommun", "2080")
-    assert code == 0 and "nya värden: 13" in out
+    assert code == 0
+    assert "nya värden: 13" in out
     code, out, _ = falun_cli("indikator", "import", EXAMPLES / "falun-indikatorer.csv", "--kommun", "2080")
     assert "oförändrade värden: 13" in out
     code, out, _ = falun_cli("indikator", "lista", "--kommun", "2080")
@@ -32,7 +33,7 @@ def test_example_file_imports_and_lists_trends(falun_cli) -> None:  # type: igno
 
 
 def test_errors_name_file_row_and_column_and_nothing_is_written(falun_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A bad period, a bad number and an unknown indicator are each named by file, sheet, row and column; nothing is saved."""
+    """A bad period, number or indicator is named by file, sheet, row and column; nothing is saved."""
     falun_cli("indikator", "skapa", "--namn", "Trygghet", "--kalla", "ntu", "--kommun", "2080")
     workbook = Workbook()
     sheet = workbook.active
@@ -55,6 +56,10 @@ def test_errors_name_file_row_and_column_and_nothing_is_written(falun_cli, tmp_p
 
 def test_dry_run_saves_nothing(falun_cli) -> None:  # type: ignore[no-untyped-def]
     """--dry-run reports what would be read and leaves the database as it was."""
-    code, out, _ = falun_cli("indikator", "import", EXAMPLES / "falun-indikatorer.csv", "--dry-run", "--kommun", "2080")
-    assert code == 0 and "Provläsning" in out and "nya värden: 13" in out
+    code, out, _ = falun_cli(
+        "indikator", "import", EXAMPLES / "falun-indikatorer.csv", "--dry-run", "--kommun", "2080"
+    )
+    assert code == 0
+    assert "Provläsning" in out
+    assert "nya värden: 13" in out
     assert _values(falun_cli.url) == 0

@@ -25,8 +25,10 @@ def test_measurable_goal_needs_a_number_date_or_indicator(goal: str, expected: b
 
 
 def test_falun_health_in_json_and_text(falun_cli) -> None:  # type: ignore[no-untyped-def]
-    """Falun: one period not understood, no cause links, unmeasurable goals, and no revision date, in JSON and text."""
-    code, out, _ = falun_cli("plan", "kontroll", "--kommun", "2080", "--format", "json", "--as-of", "2025-06-01")
+    """Falun: one unparsed period, no cause links, no revision date; in JSON and text."""
+    code, out, _ = falun_cli(
+        "plan", "kontroll", "--kommun", "2080", "--format", "json", "--as-of", "2025-06-01"
+    )
     assert code == 0
     [plan] = json.loads(out)
     assert plan["atgarder"] == 33
@@ -40,15 +42,23 @@ def test_falun_health_in_json_and_text(falun_cli) -> None:  # type: ignore[no-un
 
 
 def test_stadsdel_links_measures_to_causes_and_revision_near(sqlite_cli) -> None:  # type: ignore[no-untyped-def]
-    """The stadsdel template links its measures to causes; a revision date 30 days ahead is reported as near."""
+    """The stadsdel template links measures to causes; a revision 30 days ahead is near."""
     from tests.conftest import EXAMPLES  # noqa: PLC0415 - beside its only use
 
     sqlite_cli("kommun", "skapa", "--namn", "Stadsdel", "--kod", "0180")
     code, _, err = sqlite_cli(
-        "plan", "import", EXAMPLES / "stadsdel-atgardsplan-2025.xlsx", "--kommun", "0180", "--revideras-senast", "2025-07-01"
+        "plan",
+        "import",
+        EXAMPLES / "stadsdel-atgardsplan-2025.xlsx",
+        "--kommun",
+        "0180",
+        "--revideras-senast",
+        "2025-07-01",
     )
     assert code == 0, err
-    code, out, _ = sqlite_cli("plan", "kontroll", "--kommun", "0180", "--format", "json", "--as-of", "2025-06-01")
+    code, out, _ = sqlite_cli(
+        "plan", "kontroll", "--kommun", "0180", "--format", "json", "--as-of", "2025-06-01"
+    )
     [plan] = json.loads(out)
     assert plan["antal"]["orsak"] < plan["atgarder"]
     assert plan["planen"] == ["Planens revidering: datumet 2025-07-01 är nära (30 dagar kvar)."]

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from flows.follow_up_report import LIGHT_RULES, DUE_SOON_DAYS, Light, Reporting, compile_report, parse_period
+from flows.follow_up_report import DUE_SOON_DAYS, LIGHT_RULES, Light, Reporting, compile_report, parse_period
 from models.db import transaction
 from tests.conftest import import_falun
 from tests.report_support import simulate_in_place
@@ -31,13 +31,16 @@ def test_every_measure_once_under_its_focus_area_and_figures_equal_sql(engine: s
     municipality_id = _simulated(engine)
     with Session(engine) as session:
         report = compile_report(session, municipality_id, PERIOD)
-        measures = _rows(session, "SELECT id, focus_area_id FROM measure WHERE municipality_id = :m", m=municipality_id)
+        measures = _rows(
+            session, "SELECT id, focus_area_id FROM measure WHERE municipality_id = :m", m=municipality_id
+        )
         assert len(measures) == 33
         placed = [(line.measure_id, area.focus_area_id) for area in report.areas for line in area.lines]
         assert sorted(placed) == sorted((row[0], row[1]) for row in measures)
         round_ = _rows(
             session,
-            "SELECT due_date, meeting_date FROM follow_up_round WHERE municipality_id = :m AND period_label = '2025H1'",
+            "SELECT due_date, meeting_date FROM follow_up_round "
+            "WHERE municipality_id = :m AND period_label = '2025H1'",
             m=municipality_id,
         )[0]
         due, meeting = (date.fromisoformat(str(v)[:10]) for v in round_)
@@ -53,7 +56,9 @@ def test_every_measure_once_under_its_focus_area_and_figures_equal_sql(engine: s
             "SELECT DISTINCT t.measure_id FROM task t JOIN status_report r ON r.measure_id = t.measure_id "
             "WHERE t.municipality_id = :m AND t.kind = 'statusrapport' AND t.period_label = '2025H1' "
             "AND t.state <> 'avbruten' AND r.reported_on BETWEEN :first AND :last",
-            m=municipality_id, first=first, last=meeting,
+            m=municipality_id,
+            first=first,
+            last=meeting,
         )
         assert report.round is not None
         assert report.round.asked == len(asked) > 0
@@ -69,13 +74,15 @@ def test_every_measure_once_under_its_focus_area_and_figures_equal_sql(engine: s
             "SELECT e.id FROM escalation e LEFT JOIN task t ON t.id = e.task_id WHERE e.municipality_id = :m "
             "AND e.opened_on <= :end AND (e.resolved_on IS NULL OR e.resolved_on > :end) "
             "AND COALESCE(e.measure_id, t.measure_id) IS NOT NULL",
-            m=municipality_id, end=PERIOD.end,
+            m=municipality_id,
+            end=PERIOD.end,
         )
         assert report.open_escalations == len(open_escalations)
         for row in report.analysis:
             counted = _rows(
                 session,
-                "SELECT COUNT(*) FROM measure m JOIN focus_area f ON f.id = m.focus_area_id WHERE f.title = :t",
+                "SELECT COUNT(*) FROM measure m JOIN focus_area f ON f.id = m.focus_area_id "
+                "WHERE f.title = :t",
                 t=row.focus_area,
             )[0][0]
             assert row.measures == counted
@@ -134,15 +141,19 @@ def test_traffic_lights_follow_the_stated_rules(engine: sa.Engine) -> None:
                 session,
                 "SELECT reported_on, status FROM status_report WHERE measure_id = :i AND reported_on <= :end "
                 "ORDER BY reported_on, id",
-                i=line.measure_id, end=PERIOD.end,
+                i=line.measure_id,
+                end=PERIOD.end,
             )
             days = [date.fromisoformat(str(r[0])[:10]) for r in reports]
-            measure = _rows(session, "SELECT status, period_end FROM measure WHERE id = :i", i=line.measure_id)[0]
+            measure = _rows(
+                session, "SELECT status, period_end FROM measure WHERE id = :i", i=line.measure_id
+            )[0]
             asked = {
                 row[0]
                 for row in _rows(
                     session,
-                    "SELECT period_label FROM task WHERE measure_id = :i AND kind = 'statusrapport' AND state <> 'avbruten'",
+                    "SELECT period_label FROM task WHERE measure_id = :i "
+                    "AND kind = 'statusrapport' AND state <> 'avbruten'",
                     i=line.measure_id,
                 )
             }
@@ -158,7 +169,8 @@ def test_traffic_lights_follow_the_stated_rules(engine: sa.Engine) -> None:
                     "SELECT e.level FROM escalation e LEFT JOIN task t ON t.id = e.task_id "
                     "WHERE COALESCE(e.measure_id, t.measure_id) = :i AND e.opened_on <= :end "
                     "AND (e.resolved_on IS NULL OR e.resolved_on > :end)",
-                    i=line.measure_id, end=PERIOD.end,
+                    i=line.measure_id,
+                    end=PERIOD.end,
                 )
             }
             own_end = measure[1]

@@ -28,10 +28,12 @@ def _run(engine: sa.Engine, municipality_id: int, day: date, *, sweep: bool = Tr
 
 
 def test_steps_and_revision_are_reminded_escalated_and_superseded(engine: sa.Engine) -> None:
-    """Lägesbild steps and the revision get tasks, reminders and escalations; a new lägesbild cancels old steps."""
+    """Steps and revision get tasks, reminders, escalations; a new lägesbild cancels old steps."""
     with transaction(engine) as session:
         municipality_id = import_falun(session)
-        assessment = SituationAssessment(municipality_id=municipality_id, title="Lägesbild 2024", decided_on=date(2024, 5, 30))
+        assessment = SituationAssessment(
+            municipality_id=municipality_id, title="Lägesbild 2024", decided_on=date(2024, 5, 30)
+        )
         session.add(assessment)
         plan = session.exec(select(ActionPlan)).one()
         plan.revision_due = date(2026, 6, 30)
@@ -53,12 +55,19 @@ def test_steps_and_revision_are_reminded_escalated_and_superseded(engine: sa.Eng
         assert TaskKind.PLAN_REVISION in kinds
     # Kommunstyrelsen decides the new lägesbild early: the old steps and nothing else are cancelled.
     with transaction(engine) as session:
-        session.add(SituationAssessment(municipality_id=municipality_id, title="Lägesbild 2026", decided_on=date(2026, 4, 7)))
+        session.add(
+            SituationAssessment(
+                municipality_id=municipality_id, title="Lägesbild 2026", decided_on=date(2026, 4, 7)
+            )
+        )
     _run(engine, municipality_id, date(2026, 4, 8))
     _run(engine, municipality_id, date(2026, 4, 8))
     with Session(engine) as session:
-        old = session.exec(select(Task).where(Task.idempotency_key.startswith(f"lagesbild:{assessment.id}:"))).all()  # type: ignore[attr-defined]
-        assert old and all(task.state == TaskState.CANCELLED for task in old)
+        old = session.exec(
+            select(Task).where(Task.idempotency_key.startswith(f"lagesbild:{assessment.id}:"))
+        ).all()  # type: ignore[attr-defined]
+        assert old
+        assert all(task.state == TaskState.CANCELLED for task in old)
         revision = session.exec(select(Task).where(Task.kind == TaskKind.PLAN_REVISION)).one()
         assert revision.state == TaskState.OPEN
         still_open = session.exec(
