@@ -11,8 +11,8 @@ front of the coordinator (the plan import records the lägesbild's decision date
 Every plan with a revision date (``revision_due``) gets a revision task due
 ``plan_revision_lead_working_days`` working days before it.
 
-A task the cycle no longer plans (the steps of a lägesbild that a newer decided one replaced, the
-revision task of a revision date that moved) is closed as avbruten by the next run (``cancel_superseded``).
+A step task the cycle no longer plans (the steps of a lägesbild that a newer decided one replaced) is
+closed as avbruten by the next run (``cancel_superseded``).
 
 Both kinds are created ``create_days_before_due`` days before they are due and from then on: unlike a
 status report for a meeting that has passed, a lägesbild or a revision that is late is still owed, so
@@ -193,17 +193,18 @@ def run_situation_assessment_cycle(session: Session, municipality: Municipality,
 def cancel_superseded(
     session: Session, municipality_id: int, planned_keys: set[str], as_of: date
 ) -> list[Event]:
-    """Open lägesbild-step and revision tasks that the cycle no longer plans become avbruten.
+    """Open lägesbild-step tasks that the cycle no longer plans become avbruten.
 
-    A new lägesbild decided (a later ``decided_on``) replaces the steps counted from the old one, and a
-    plan whose revision date moved (or that was revised and re-imported) replaces its revision task:
-    the old tasks would otherwise be reminded and escalated for work nobody owes any more.
+    A new lägesbild decided (a later ``decided_on``) replaces the steps counted from the old one: the
+    old tasks would otherwise be reminded and escalated for work nobody owes any more. Revision tasks
+    are left alone: a moved revision date asks again with its own task, and the old one is closed by
+    the person who did (or did not) revise.
     """
     stale = list(
         session.exec(
             select(Task).where(
                 Task.municipality_id == municipality_id,
-                col(Task.kind).in_([TaskKind.SITUATION_ASSESSMENT_STEP, TaskKind.PLAN_REVISION]),
+                Task.kind == TaskKind.SITUATION_ASSESSMENT_STEP,
                 Task.state == TaskState.OPEN,
                 col(Task.idempotency_key).not_in(planned_keys),
             )
