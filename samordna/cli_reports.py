@@ -18,6 +18,7 @@ from models import db
 from models.indicator import Indicator, indicator_values, indicators, normalise_source
 from models.municipality import Municipality, find_municipality
 from samordna.cli_common import (
+    EXAMPLES,
     KOMMUN_OPTION,
     PREFECT_YAML,
     UserError,
@@ -323,15 +324,17 @@ def demo_section(ctx: click.Context) -> None:
     """The reporting part of `samordna demo` (the half-year report and the årshjul).
 
     The demo's two simulated years ran on a throwaway copy, so the real database has the plan but no
-    status reports. The report needs a half-year of them: 2025 is simulated again (same seed, so the
-    same year) on a copy kept just long enough to write the 2025H2 report from it.
+    status reports. The report needs a half-year of them: April–December 2025 is simulated again (same
+    seed) on a copy kept just long enough to write the 2025H2 report from it.
     """
     from flows.simulation import SimulationOptions, simulate  # noqa: PLC0415 - imports Prefect after configure
+    from importers.indicator_values import import_indicator_values  # noqa: PLC0415 - light start
 
     settings = settings_of(ctx)
     out_dir = settings.data_dir / "demo"
     started = clock.monotonic()
-    options = SimulationOptions(start=date(2025, 1, 1), end=date(2025, 12, 31), kommun="2080")
+    # From April: the first round (2025H1) opens in April, so both rounds of 2025 are simulated.
+    options = SimulationOptions(start=date(2025, 4, 1), end=date(2025, 12, 31), kommun="2080")
     with tempfile.TemporaryDirectory(prefix="samordna-rapport-") as work_dir:
         simulate(settings.database_url, options, Path(work_dir), PREFECT_YAML)
         engine = db.make_engine(f"sqlite:///{(Path(work_dir) / 'simulering.db').as_posix()}")
@@ -340,6 +343,8 @@ def demo_section(ctx: click.Context) -> None:
                 municipality = find_municipality(session, "2080")
                 if municipality is None:
                     return
+                # The example's indicator values, on the copy only, so the report shows its trends.
+                import_indicator_values(session, EXAMPLES / "falun-indikatorer.csv", municipality.id or 0)
                 reports = follow_up_files(
                     session,
                     municipality,
