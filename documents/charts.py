@@ -71,14 +71,17 @@ def grouped_bar_chart(
     *,
     title: str,
     value_label: str = "",
+    colours: Sequence[str] | None = None,
     fmt: str = "png",
 ) -> bytes:
-    """Bars per group, one colour per series (e.g. this period against the previous one)."""
+    """Bars per group, one colour per series (e.g. this period against the previous one); ``colours``
+    overrides the palette where a colour means something (a traffic light)."""
     figure, axes = _figure()
     width = 0.8 / max(1, len(series))
+    chosen = list(colours) if colours else list(PALETTE)
     for index, (name, numbers) in enumerate(series.items()):
         positions = [position + index * width for position in range(len(groups))]
-        axes.bar(positions, numbers, width=width, label=name, color=PALETTE[index % len(PALETTE)])
+        axes.bar(positions, numbers, width=width, label=name, color=chosen[index % len(chosen)])
     axes.set_xticks([position + 0.4 - width / 2 for position in range(len(groups))], groups)
     axes.tick_params(axis="x", labelrotation=30)
     axes.set_ylabel(value_label)

@@ -11,6 +11,9 @@ front of the coordinator (the plan import records the lägesbild's decision date
 Every plan with a revision date (``revision_due``) gets a revision task due
 ``plan_revision_lead_working_days`` working days before it.
 
+A step task the cycle no longer plans (the steps of a lägesbild that a newer decided one replaced) is
+closed as avbruten by the next run (``cancel_superseded``).
+
 Both kinds are created ``create_days_before_due`` days before they are due and from then on: unlike a
 status report for a meeting that has passed, a lägesbild or a revision that is late is still owed, so
 a late (catch-up) run creates it, already overdue, and the daily sweep escalates it.
@@ -32,12 +35,13 @@ from models.municipality import Municipality
 from models.plan import ActionPlan, SituationAssessment
 from models.records import Event, insert_once
 from models.rhythm import Rhythm, rhythm_from_json
-from models.task import Task, TaskKind
+from models.task import Task, TaskKind, TaskState
 from models.working_days import add_working_days, previous_working_day
 
 __all__ = [
     "PlannedTask",
     "assessment_steps",
+    "cancel_superseded",
     "latest_assessment",
     "next_assessment_due",
     "plan_revisions",
@@ -168,9 +172,10 @@ def run_situation_assessment_cycle(session: Session, municipality: Municipality,
     planned = assessment_steps(assessment, rhythm) if assessment is not None else []
     plans = list(session.exec(select(ActionPlan).where(ActionPlan.municipality_id == municipality_id)))
     planned += plan_revisions(plans, rhythm)
+    events = cancel_superseded(session, municipality_id, {task.key for task in planned}, as_of)
     current = [task for task in planned if task.create_on <= as_of]
     if not current:
-        return []
+        return events
     existing = set(
         session.exec(
             select(Task.idempotency_key).where(col(Task.idempotency_key).in_([task.key for task in current]))
@@ -178,11 +183,39 @@ def run_situation_assessment_cycle(session: Session, municipality: Municipality,
     )
     missing = [task for task in current if task.key not in existing]
     if not missing:
-        return []
+        return events
     coordinator = bra_coordinator(session, municipality_id)
-    events = [_insert(session, municipality_id, task, coordinator, as_of) for task in missing]
+    inserted = [_insert(session, municipality_id, task, coordinator, as_of) for task in missing]
     session.flush()
-    return [event for event in events if event is not None]
+    return events + [event for event in inserted if event is not None]
+
+
+def cancel_superseded(
+    session: Session, municipality_id: int, planned_keys: set[str], as_of: date
+) -> list[Event]:
+    """Open lägesbild-step tasks that the cycle no longer plans become avbruten.
+
+    A new lägesbild decided (a later ``decided_on``) replaces the steps counted from the old one: the
+    old tasks would otherwise be reminded and escalated for work nobody owes any more. Revision tasks
+    are left alone: a moved revision date asks again with its own task, and the old one is closed by
+    the person who did (or did not) revise.
+    """
+    stale = list(
+        session.exec(
+            select(Task).where(
+                Task.municipality_id == municipality_id,
+                Task.kind == TaskKind.SITUATION_ASSESSMENT_STEP,
+                Task.state == TaskState.OPEN,
+                col(Task.idempotency_key).not_in(planned_keys),
+            )
+        )
+    )
+    for task in stale:
+        task.state = TaskState.CANCELLED
+        task.closed_at = stamp(as_of)
+        session.add(task)
+    session.flush()
+    return [Event(as_of, "uppgift avbruten", task.subject) for task in stale]
 
 
 situation_assessment_flow = cycle_flow(

@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
+
+# The sources Swedish crime prevention measures by; other text is kept as written.
+KNOWN_SOURCES = (
+    "NTU",  # Brå's Nationella trygghetsundersökningen
+    "LUPP",  # MUCF's Lokal uppföljning av ungdomspolitiken
+    "Polisens trygghetsmätning",
+    "Anmälda brott",  # Brå's statistics of reported crimes
+    "Egen räkning",  # the kommun's own counts
+)
+_SOURCE_ALIASES = {
+    "ntu": "NTU",
+    "nationella trygghetsundersokningen": "NTU",
+    "lupp": "LUPP",
+    "polisens trygghetsmatning": "Polisens trygghetsmätning",
+    "trygghetsmatning": "Polisens trygghetsmätning",
+    "polisen": "Polisens trygghetsmätning",
+    "anmalda brott": "Anmälda brott",
+    "bra anmalda brott": "Anmälda brott",
+    "egen rakning": "Egen räkning",
+    "egna rakningar": "Egen räkning",
+    "egen": "Egen räkning",
+}
+
+
+def normalise_source(text: str) -> str:
+    """A known source by its usual name ("ntu" → "NTU", "egen räkning" → "Egen räkning"); other text as is."""
+    folded = " ".join(
+        "".join(
+            c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c)
+        ).split()
+    )
+    return _SOURCE_ALIASES.get(folded, " ".join(text.split()))
 
 
 class IndicatorBase(SQLModel):

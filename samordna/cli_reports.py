@@ -2,12 +2,366 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+import time as clock
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import click
+from sqlmodel import Session, select
+
+from models import db
+from models.indicator import Indicator, indicator_values, indicators, normalise_source
+from models.municipality import Municipality, find_municipality
+from samordna.cli_common import (
+    EXAMPLES,
+    KOMMUN_OPTION,
+    PREFECT_YAML,
+    UserError,
+    engine_of,
+    municipality_of,
+    settings_of,
+)
+from samordna.clicksv import SwedishGroup
+from samordna.settings import TIMEZONE
+from samordna.text import render
+
+FORMATS = {"html": "html", "docx": "docx", "xlsx": "xlsx"}
 
 
-def register(cli: click.Group, plan: click.Group) -> None:
+def _now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def follow_up_files(
+    session: Session,
+    municipality: Municipality,
+    period_text: str,
+    formats: list[str],
+    out: dict[str, Path],
+    *,
+    plan_id: int | None = None,
+) -> dict[str, Path]:
+    """Compile the report of ``period_text`` and write it in each of ``formats`` to ``out[format]``."""
+    from flows.follow_up_report import compile_report, parse_period  # noqa: PLC0415 - keeps CLI start light
+    from flows.plan_export import export_plan_xlsx  # noqa: PLC0415 - as above
+    from flows.report_documents import draw_charts, report_docx, report_html  # noqa: PLC0415 - as above
+
+    try:
+        period = parse_period(period_text)
+        report = compile_report(session, municipality.id or 0, period, plan_id=plan_id)
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    generated = _now()
+    written: dict[str, Path] = {}
+    charts = draw_charts(report) if {"html", "docx"} & set(formats) else None
+    for fmt in formats:
+        if fmt == "xlsx":
+            data = export_plan_xlsx(session, report.plan_id, created=generated)
+        elif fmt == "docx":
+            assert charts is not None  # noqa: S101 - drawn above
+            data = report_docx(report, charts, generated=generated)
+        else:
+            assert charts is not None  # noqa: S101 - drawn above
+            data = report_html(report, charts, generated=generated).encode("utf-8")
+        written[fmt] = _write(out[fmt], data)
+    return written
+
+
+def wheel_files(session: Session, municipality: Municipality, year: int, out_dir: Path) -> dict[str, Path]:
+    """The årshjul of ``year`` as SVG, PNG and ICS in ``out_dir``."""
+    from flows.year_wheel import stamp_of, wheel_events, wheel_ics, wheel_image  # noqa: PLC0415 - light start
+
+    events = wheel_events(session, municipality, year)
+    stem = f"arshjul-{municipality.code}-{year}"
+    return {
+        "svg": _write(out_dir / f"{stem}.svg", wheel_image(events, year, municipality, "svg")),
+        "png": _write(out_dir / f"{stem}.png", wheel_image(events, year, municipality, "png")),
+        "ics": _write(out_dir / f"{stem}.ics", wheel_ics(events, year, municipality, stamp_of(year))),
+    }
+
+
+def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR0915 - one place that declares every command of the area
     """Add `rapport`, `indikator` and `arshjul` to the top level and the health check to `plan`."""
+
+    @cli.group("rapport", cls=SwedishGroup)
+    def rapport() -> None:
+        """Rapporter till BRÅ och Kommunstyrelsen."""
+
+    @rapport.command("uppfoljning")
+    @click.option(
+        "--period",
+        "period_text",
+        required=True,
+        metavar="PERIOD",
+        help="Halvåret, t.ex. 2025H1 eller 2025H2.",
+    )
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(FORMATS)),
+        default="html",
+        show_default=True,
+        help="html och docx: rapporten; xlsx: åtgärdsregistret (kan läsas in med plan import).",
+    )
+    @click.option(
+        "--ut",
+        "out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Fil att skriva (standard: under datakatalogen).",
+    )
+    @click.option("--plan", "plan_id", type=int, help="Planens id (standard: kommunens senaste plan).")
+    @KOMMUN_OPTION
+    @click.pass_context
+    def rapport_uppfoljning(
+        ctx: click.Context,
+        period_text: str,
+        fmt: str,
+        out: Path | None,
+        plan_id: int | None,
+        kommun: str | None,
+    ) -> None:
+        """Halvårsuppföljningen: trafikljus per åtgärd, indikatorer, saknade rapporter och analys."""
+        with db.transaction(engine_of(ctx)) as session:
+            municipality = municipality_of(session, ctx, kommun)
+            target = out or settings_of(ctx).data_dir / "rapporter" / (
+                f"uppfoljning-{municipality.code}-{period_text.strip().upper()}.{fmt}"
+            )
+            written = follow_up_files(
+                session, municipality, period_text, [fmt], {fmt: target}, plan_id=plan_id
+            )
+        click.echo(f"Skrev {written[fmt]}")
+
+    @cli.group("indikator", cls=SwedishGroup)
+    def indikator() -> None:
+        """Indikatorer: definiera dem och läs in deras värden per period."""
+
+    @indikator.command("skapa")
+    @click.option(
+        "--namn", required=True, help='Indikatorns namn, t.ex. "Andel som känner sig trygga i centrum".'
+    )
+    @click.option(
+        "--kalla",
+        "source",
+        required=True,
+        help="NTU, LUPP, Polisens trygghetsmätning, Anmälda brott, Egen räkning …",
+    )
+    @click.option("--enhet", "unit", default="", help="T.ex. procent, antal, per 1000 invånare.")
+    @click.option(
+        "--hogre-ar-battre/--lagre-ar-battre", "higher", default=None, help="Vilket håll som är bättre."
+    )
+    @click.option("--mal", "target", type=float, help="Målvärde.")
+    @click.option(
+        "--fokusomrade", "focus_area", help="Fokusområdet (namn eller del av namnet) indikatorn mäter."
+    )
+    @KOMMUN_OPTION
+    @click.pass_context
+    def indikator_skapa(
+        ctx: click.Context,
+        namn: str,
+        source: str,
+        unit: str,
+        higher: bool | None,  # noqa: FBT001 - click passes options by name
+        target: float | None,
+        focus_area: str | None,
+        kommun: str | None,
+    ) -> None:
+        """Definiera en indikator (eller ändra en med samma namn)."""
+        from importers.indicator_values import focus_area_by_name  # noqa: PLC0415 - light start
+
+        with db.transaction(engine_of(ctx)) as session:
+            municipality = municipality_of(session, ctx, kommun)
+            area_id = None
+            if focus_area:
+                area_id = focus_area_by_name(session, municipality.id or 0, focus_area)
+                if area_id is None:
+                    raise UserError(
+                        f'Fokusområdet "{focus_area}" finns inte i kommunens planer. Se: samordna plan list'
+                    )
+            found = session.exec(
+                select(Indicator).where(
+                    Indicator.municipality_id == municipality.id, Indicator.name == namn.strip()
+                )
+            ).first()
+            indicator = found or Indicator(municipality_id=municipality.id or 0, name=namn.strip())
+            indicator.source = normalise_source(source)
+            indicator.unit = unit
+            indicator.higher_is_better = higher
+            indicator.target = target
+            indicator.focus_area_id = area_id
+            session.add(indicator)
+        click.echo(f'{"Ändrade" if found else "Skapade"} indikatorn "{indicator.name}" ({indicator.source}).')
+
+    @indikator.command("lista")
+    @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+    @KOMMUN_OPTION
+    @click.pass_context
+    def indikator_lista(ctx: click.Context, fmt: str, kommun: str | None) -> None:
+        """Lista kommunens indikatorer med senaste värde."""
+        from flows.follow_up_report import indicator_trend  # noqa: PLC0415 - light start
+
+        with db.transaction(engine_of(ctx)) as session:
+            municipality = municipality_of(session, ctx, kommun)
+            rows = [
+                (i, indicator_trend(i, indicator_values(session, i.id or 0)))
+                for i in indicators(session, municipality.id or 0)
+            ]
+        if fmt == "json":
+            payload = [
+                {
+                    "id": i.id,
+                    "namn": i.name,
+                    "kalla": i.source,
+                    "enhet": i.unit,
+                    "hogre_ar_battre": i.higher_is_better,
+                    "mal": i.target,
+                    "fokusomrade_id": i.focus_area_id,
+                    "varden": [list(p) for p in t.points],
+                    "trend": t.trend,
+                    "mal_uppnatt": t.target_met,
+                }
+                for i, t in rows
+            ]
+            click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        else:
+            click.echo(
+                render("reports/indicator_list.txt.j2", municipality=municipality, rows=rows), nl=False
+            )
+
+    @indikator.command("import")
+    @click.argument("fil", type=click.Path(path_type=Path))
+    @click.option(
+        "--dry-run", is_flag=True, help="Kontrollera filen och visa vad som skulle läsas in, utan att spara."
+    )
+    @KOMMUN_OPTION
+    @click.pass_context
+    def indikator_import(ctx: click.Context, fil: Path, dry_run: bool, kommun: str | None) -> None:  # noqa: FBT001 - click passes flags by name  # noqa: FBT001 - click flag
+        """Läs in indikatorvärden per period från CSV eller XLSX (en transaktion)."""
+        from importers.indicator_values import import_indicator_values  # noqa: PLC0415 - light start
+
+        with db.transaction(engine_of(ctx)) as session:
+            municipality = municipality_of(session, ctx, kommun)
+            result = import_indicator_values(session, fil, municipality.id or 0, dry_run=dry_run)
+        click.echo(render("reports/indicator_import.txt.j2", result=result, dry_run=dry_run), nl=False)
+
+    @plan.command("kontroll")
+    @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+    @click.option("--as-of", "as_of", metavar="DATUM", help="Bedöm som om det vore denna dag (ÅÅÅÅ-MM-DD).")
+    @KOMMUN_OPTION
+    @click.pass_context
+    def plan_kontroll(ctx: click.Context, fmt: str, as_of: str | None, kommun: str | None) -> None:
+        """Planens hälsa: period, namngiven ansvarig, mätbart mål, koppling till orsak, revidering."""
+        from flows.plan_health import CHECKS, check_plans  # noqa: PLC0415 - light start
+
+        day = _day("--as-of", as_of) or datetime.now(ZoneInfo(TIMEZONE)).date()
+        with db.transaction(engine_of(ctx)) as session:
+            municipality = municipality_of(session, ctx, kommun)
+            health = check_plans(session, municipality, day)
+        if fmt == "json":
+            payload: list[dict[str, Any]] = [
+                {
+                    "plan_id": h.plan_id,
+                    "titel": h.title,
+                    "atgarder": h.measures,
+                    "revideras": h.revision_due.isoformat() if h.revision_due else None,
+                    "antal": {check: h.count(check) for check in CHECKS},
+                    "brister": [asdict(f) for f in h.findings],
+                    "planen": h.plan_notes,
+                }
+                for h in health
+            ]
+            click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        else:
+            click.echo(
+                render(
+                    "reports/plan_health.txt.j2",
+                    municipality=municipality,
+                    health=health,
+                    checks=CHECKS,
+                    day=day,
+                ),
+                nl=False,
+            )
+
+    @cli.command("arshjul")
+    @click.option("--ar", "year", type=click.IntRange(2000, 2100), required=True, help="Året, t.ex. 2026.")
+    @click.option(
+        "--ut", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Katalog att skriva till."
+    )
+    @KOMMUN_OPTION
+    @click.pass_context
+    def arshjul(ctx: click.Context, year: int, out_dir: Path | None, kommun: str | None) -> None:
+        """Årshjulet: årets möten, uppföljningar, lägesbild och revidering som hjul och kalender (ICS)."""
+        with db.transaction(engine_of(ctx)) as session:
+            municipality = municipality_of(session, ctx, kommun)
+            written = wheel_files(
+                session, municipality, year, out_dir or settings_of(ctx).data_dir / "arshjul"
+            )
+        for path in written.values():
+            click.echo(f"Skrev {path}")
+
+
+def _day(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f'{option} "{value}" är inget datum; skriv ÅÅÅÅ-MM-DD.') from None
 
 
 def demo_section(ctx: click.Context) -> None:
-    """The reporting part of `samordna demo` (the half-year report and the årshjul)."""
+    """The reporting part of `samordna demo` (the half-year report and the årshjul).
+
+    The demo's two simulated years ran on a throwaway copy, so the real database has the plan but no
+    status reports. The report needs a half-year of them: April–December 2025 is simulated again (same
+    seed) on a copy kept just long enough to write the 2025H2 report from it.
+    """
+    from flows.simulation import SimulationOptions, simulate  # noqa: PLC0415 - imports Prefect after configure
+    from importers.indicator_values import import_indicator_values  # noqa: PLC0415 - light start
+
+    settings = settings_of(ctx)
+    out_dir = settings.data_dir / "demo"
+    started = clock.monotonic()
+    # From April: the first round (2025H1) opens in April, so both rounds of 2025 are simulated.
+    options = SimulationOptions(start=date(2025, 4, 1), end=date(2025, 12, 31), kommun="2080")
+    with tempfile.TemporaryDirectory(prefix="samordna-rapport-") as work_dir:
+        simulate(settings.database_url, options, Path(work_dir), PREFECT_YAML)
+        engine = db.make_engine(f"sqlite:///{(Path(work_dir) / 'simulering.db').as_posix()}")
+        try:
+            with db.transaction(engine) as session:
+                municipality = find_municipality(session, "2080")
+                if municipality is None:
+                    return
+                # The example's indicator values, on the copy only, so the report shows its trends.
+                import_indicator_values(session, EXAMPLES / "falun-indikatorer.csv", municipality.id or 0)
+                reports = follow_up_files(
+                    session,
+                    municipality,
+                    "2025H2",
+                    ["html", "docx"],
+                    {
+                        "html": out_dir / "uppfoljning-2080-2025H2.html",
+                        "docx": out_dir / "uppfoljning-2080-2025H2.docx",
+                    },
+                )
+                wheel = wheel_files(session, municipality, 2026, out_dir)
+        finally:
+            engine.dispose()
+    click.echo("\nHalvårsuppföljning 2025H2 (simulerat år 2025) och årshjul 2026:")
+    for path in [*reports.values(), *wheel.values()]:
+        click.echo(f"  {path}")
+    click.echo(f"({clock.monotonic() - started:.1f} s)")
+
+
+__all__ = ["demo_section", "follow_up_files", "register", "wheel_files"]
