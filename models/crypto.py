@@ -43,14 +43,17 @@ class Keyring:
             found.extend(line.strip() for line in lines if line.strip() and not line.startswith("#"))
         if not found:
             raise KeyringError(
-                "ingen krypteringsnyckel för SSPF-data. Sätt SAMORDNA_SSPF_KEYS (eller SAMORDNA_SSPF_KEY_FILE); "
+                "ingen krypteringsnyckel för SSPF-data. Sätt SAMORDNA_SSPF_KEYS "
+                "(eller SAMORDNA_SSPF_KEY_FILE); "
                 "en ny nyckel skapas med: samordna sspf nyckel ny"
             )
         for position, key in enumerate(found, start=1):
             try:
                 Fernet(key)
             except (ValueError, TypeError):
-                raise KeyringError(f"nyckel {position} är ingen giltig Fernet-nyckel (44 tecken base64).") from None
+                raise KeyringError(
+                    f"nyckel {position} är ingen giltig Fernet-nyckel (44 tecken base64)."
+                ) from None
         return cls(tuple(dict.fromkeys(found)))
 
     @property
@@ -82,7 +85,9 @@ class Keyring:
         try:
             return self._fernet.rotate(token.encode("ascii")).decode("ascii")
         except InvalidToken:
-            raise KeyringError("ett krypterat värde kan inte öppnas med någon av de angivna nycklarna.") from None
+            raise KeyringError(
+                "ett krypterat värde kan inte öppnas med någon av de angivna nycklarna."
+            ) from None
 
     def is_current(self, token: str | None) -> bool:
         """Whether ``token`` is encrypted under the newest key."""

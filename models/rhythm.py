@@ -108,7 +108,7 @@ class Rhythm(_Config):
     reminders: ReminderLadder = Field(default_factory=ReminderLadder, alias="paminnelser")
     escalation: EscalationRules = Field(default_factory=EscalationRules, alias="eskalering")
     daily_sweep_time: time = Field(default=time(7, 0), alias="daglig_kontroll")
-    sspf: SspfRhythm = Field(default_factory=lambda: SspfRhythm(), alias="sspf")
+    sspf: SspfRhythm = Field(default_factory=lambda: SspfRhythm(), alias="sspf")  # noqa: PLW0108 - defined below
 
 
 def rhythm_from_json(data: dict[str, object] | None) -> Rhythm:

@@ -15,6 +15,7 @@ Query functions never commit; the caller owns the transaction (and writes the au
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -471,3 +472,68 @@ def consent_refusal(
     if not reasons:
         return None, "det finns inget samtycke som omfattar organisationen"
     return None, reasons[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Tasks the SSPF cycle creates, and key rotation
+
+FOLLOW_UP_KEY = "sspf-uppfoljning"
+CONSENT_REVIEW_KEY = "sspf-samtycke"
+RECONSENT_KEY = "sspf-18"
+
+
+def follow_up_key(case_id: int, due: date) -> str:
+    return f"{FOLLOW_UP_KEY}:{case_id}:{due.isoformat()}"
+
+
+def close_follow_up_tasks(session: Session, case: SspfCase, held_on: date) -> int:
+    """A meeting was held: the case's open follow-up tasks due by then are answered."""
+    from models.task import Task, TaskState  # noqa: PLC0415 - the task aggregate, only here
+
+    tasks = session.exec(
+        select(Task).where(
+            Task.municipality_id == case.municipality_id,
+            Task.state == TaskState.OPEN,
+            col(Task.idempotency_key).startswith(f"{FOLLOW_UP_KEY}:{case.id}:"),
+        )
+    ).all()
+    for task in tasks:
+        task.state = TaskState.DONE
+        task.closed_at = utcnow()
+        session.add(task)
+    del held_on  # every open follow-up is answered by a meeting: the next one is counted from it
+    return len(tasks)
+
+
+# Every encrypted column, by table: what key rotation re-encrypts.
+ENCRYPTED_COLUMNS: tuple[tuple[type[SQLModel], tuple[str, ...]], ...] = (
+    (
+        SspfCase,
+        (
+            "name_enc",
+            "personnummer_enc",
+            "birth_date_enc",
+            "target_exception_enc",
+            "risk_note_enc",
+            "closure_note_enc",
+        ),
+    ),
+    (SspfDisclosure, ("motivation_enc",)),
+    (SspfFactorAssessment, ("note_enc",)),
+    (SspfMeeting, ("decisions_enc",)),
+)
+
+
+def reencrypt_all(session: Session, rotate: Callable[[str | None], str | None]) -> int:
+    """Re-encrypt every encrypted value with ``rotate`` (the keyring's newest key); how many."""
+    count = 0
+    for table, columns in ENCRYPTED_COLUMNS:
+        for row in session.exec(select(table)):
+            for column in columns:
+                value = getattr(row, column)
+                if value is not None:
+                    setattr(row, column, rotate(value))
+                    count += 1
+            session.add(row)
+    session.flush()
+    return count
