@@ -102,7 +102,7 @@ class SspfContext:
         try:
             return Keyring.from_sources(settings.sspf_keys.get_secret_value(), settings.sspf_key_file)
         except KeyringError as error:
-            raise UserError(str(error).capitalize()) from error
+            raise UserError(_sentence(str(error))) from error
 
 
 @dataclass
@@ -160,6 +160,10 @@ class Call:
         )
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def today() -> date:
     return pendulum.now(TIMEZONE).date()
 
@@ -180,9 +184,9 @@ def _run(ctx: click.Context, command: str, default_purpose: str, work: Callable[
         _log_refusal(sspf, municipality_id, command, purpose, denied)
         raise UserError(f"Nekad: {denied}") from None
     except AuditWriteError:
-        raise UserError(AUDIT_FAILED.capitalize()) from None
+        raise UserError(_sentence(AUDIT_FAILED)) from None
     except KeyringError as error:
-        raise UserError(str(error).capitalize()) from None
+        raise UserError(_sentence(str(error))) from None
     click.echo(text, nl=False)
 
 
@@ -210,7 +214,7 @@ def _log_refusal(
                 ),
             )
     except AuditWriteError:
-        raise UserError(AUDIT_FAILED.capitalize()) from None
+        raise UserError(_sentence(AUDIT_FAILED)) from None
 
 
 # ---------------------------------------------------------------------------------------------------
