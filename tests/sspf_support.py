@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from models.personnummer import luhn_check_digit
 from importers.directory_import import import_directory_file
 from models.db import transaction
+from models.personnummer import luhn_check_digit
 from tests.conftest import EXAMPLES, Cli
 
 ADMIN = "anna.lindqvist@example.se"  # BRÅ-samordnare and administratör in the Falun directory

@@ -11,12 +11,12 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from models.outbox import OutboxMessage
-from models.task import Task, TaskKind
-from notifications.compose import enqueue_messages
 from flows.daily_sweep import run_daily_sweep
 from models.municipality import find_municipality
+from models.outbox import OutboxMessage
+from models.task import Task, TaskKind
 from models.working_days import add_working_days
+from notifications.compose import enqueue_messages
 from tests.conftest import Cli
 from tests.sspf_support import (
     ADMIN,
@@ -48,7 +48,17 @@ def sspf(cli: Cli, engine: sa.Engine, keys: str) -> Cli:  # noqa: F811 - the fix
 
 def _create(cli: Cli, *extra: str) -> tuple[int, str, str]:
     return as_user(
-        cli, COORDINATOR, "arende", "skapa", "--hanvisare", "Polisen", "--orsak", "brott", "--risk", "medel", *extra
+        cli,
+        COORDINATOR,
+        "arende",
+        "skapa",
+        "--hanvisare",
+        "Polisen",
+        "--orsak",
+        "brott",
+        "--risk",
+        "medel",
+        *extra,
     )
 
 
@@ -88,7 +98,9 @@ def test_missing_and_withdrawn_consent_block_disclosure(sspf: Cli) -> None:
     code, out, err = as_user(sspf, COORDINATOR, "utlamna", case.code, "--organisation", "Polisen")
     assert code == 0, err
     # The police member reads while the consent covers Polisen.
-    assert case.name in ok(sspf, "sspf", "--anvandare", POLICE, "--kommun", "2080", "arende", "visa", case.code)
+    assert case.name in ok(
+        sspf, "sspf", "--anvandare", POLICE, "--kommun", "2080", "arende", "visa", case.code
+    )
     consent_id = out.split("samtycke ")[1].split(")")[0]
     ok(sspf, "sspf", "--anvandare", COORDINATOR, "--kommun", "2080", "samtycke", "aterkalla", consent_id)
     code, _, err = as_user(sspf, COORDINATOR, "utlamna", case.code, "--organisation", "Polisen")
@@ -116,7 +128,18 @@ def test_at_eighteen_only_the_youths_own_consent_counts(sspf: Cli) -> None:
     assert code == 1
     assert "fyllt 18 år" in err
     assert register_consent(sspf, case.code, ("ung",))[0] == 0
-    ok(sspf, "sspf", "--anvandare", COORDINATOR, "--kommun", "2080", "utlamna", case.code, "--organisation", "Polisen")
+    ok(
+        sspf,
+        "sspf",
+        "--anvandare",
+        COORDINATOR,
+        "--kommun",
+        "2080",
+        "utlamna",
+        case.code,
+        "--organisation",
+        "Polisen",
+    )
 
 
 def test_raw_database_holds_no_name_or_personnummer(sspf: Cli) -> None:
@@ -194,7 +217,19 @@ def test_tampering_breaks_the_chain(sspf: Cli) -> None:
     case = seed_case(sspf)
     ok(sspf, "sspf", "--anvandare", COORDINATOR, "--kommun", "2080", "arende", "visa", case.code)
     month = date.today().replace(day=1).isoformat()  # noqa: DTZ011 - relative to the CLI's today
-    out = ok(sspf, "sspf", "--anvandare", ADMIN, "--kommun", "2080", "logg", "--fran", month, "--till", "2099-12-31")
+    out = ok(
+        sspf,
+        "sspf",
+        "--anvandare",
+        ADMIN,
+        "--kommun",
+        "2080",
+        "logg",
+        "--fran",
+        month,
+        "--till",
+        "2099-12-31",
+    )
     assert "obruten" in out
     engine = sa.create_engine(sspf.url)
     with engine.begin() as connection:
@@ -204,7 +239,19 @@ def test_tampering_breaks_the_chain(sspf: Cli) -> None:
             connection.execute(sa.text("DROP TRIGGER sspf_audit_no_update"))
         connection.execute(sa.text("UPDATE sspf_audit_entry SET actor = 'ingen' WHERE sequence = 3"))
     engine.dispose()
-    out = ok(sspf, "sspf", "--anvandare", ADMIN, "--kommun", "2080", "logg", "--fran", month, "--till", "2099-12-31")
+    out = ok(
+        sspf,
+        "sspf",
+        "--anvandare",
+        ADMIN,
+        "--kommun",
+        "2080",
+        "logg",
+        "--fran",
+        month,
+        "--till",
+        "2099-12-31",
+    )
     assert "BRUTEN vid post 3" in out
 
 
@@ -216,7 +263,9 @@ def test_key_rotation(sspf: Cli, monkeypatch: pytest.MonkeyPatch, keys: str) -> 
     out = ok(sspf, "sspf", "--anvandare", ADMIN, "--kommun", "2080", "nyckel", "rotera")
     assert "omkrypterade" in out
     monkeypatch.setenv("SAMORDNA_SSPF_KEYS", new)
-    assert case.name in ok(sspf, "sspf", "--anvandare", COORDINATOR, "--kommun", "2080", "arende", "visa", case.code)
+    assert case.name in ok(
+        sspf, "sspf", "--anvandare", COORDINATOR, "--kommun", "2080", "arende", "visa", case.code
+    )
     monkeypatch.setenv("SAMORDNA_SSPF_KEYS", keys)
     code, out, err = as_user(sspf, COORDINATOR, "arende", "visa", case.code)
     assert (code, out) == (1, "")
