@@ -1,9 +1,22 @@
 """Tables, schemas and typed queries, one module per aggregate. Query functions never commit: the
 caller owns the transaction."""
 
-from models import directory, escalation, est, follow_up, indicator, municipality, outbox, plan, task
+from models import (
+    audit,
+    directory,
+    escalation,
+    est,
+    follow_up,
+    indicator,
+    municipality,
+    outbox,
+    plan,
+    sspf,
+    task,
+)
 
 __all__ = [
+    "audit",
     "directory",
     "escalation",
     "est",
@@ -12,5 +25,6 @@ __all__ = [
     "municipality",
     "outbox",
     "plan",
+    "sspf",
     "task",
 ]

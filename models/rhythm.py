@@ -9,6 +9,7 @@ practice, so a kommun states only what differs.
 from __future__ import annotations
 
 from datetime import date, time
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -107,8 +108,30 @@ class Rhythm(_Config):
     reminders: ReminderLadder = Field(default_factory=ReminderLadder, alias="paminnelser")
     escalation: EscalationRules = Field(default_factory=EscalationRules, alias="eskalering")
     daily_sweep_time: time = Field(default=time(7, 0), alias="daglig_kontroll")
+    sspf: SspfRhythm = Field(default_factory=lambda: SspfRhythm(), alias="sspf")  # noqa: PLW0108 - defined below
 
 
 def rhythm_from_json(data: dict[str, object] | None) -> Rhythm:
     """The stored rhythm, or the defaults when none was given."""
     return Rhythm.model_validate(data or {})
+
+
+class SspfRhythm(_Config):
+    """SSPF: the target group, how often a case is followed up, consent watch and retention (gallring)."""
+
+    target_min_age: int = Field(default=12, ge=0, le=30, alias="malgrupp_fran_alder")
+    target_max_age: int = Field(default=20, ge=0, le=30, alias="malgrupp_till_alder")
+    follow_up_weeks: int = Field(default=6, ge=1, le=26, alias="uppfoljning_veckor")
+    consent_review_days_before: int = Field(default=14, ge=1, le=90, alias="omprova_samtycke_dagar_fore")
+    reconsent_days_before_18: int = Field(default=30, ge=1, le=180, alias="samtycke_18_dagar_fore")
+    retention_months: int = Field(default=12, ge=0, le=120, alias="gallring_manader")
+    retention_method: Literal["radera", "anonymisera"] = Field(default="radera", alias="gallring_satt")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SspfRhythm:
+        if self.target_max_age < self.target_min_age:
+            raise ValueError("malgrupp_till_alder måste vara minst malgrupp_fran_alder")
+        return self
+
+
+Rhythm.model_rebuild()

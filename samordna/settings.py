@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TIMEZONE = "Europe/Stockholm"
@@ -47,6 +47,23 @@ class Settings(BaseSettings):
     retry_base_seconds: int = Field(default=300, ge=1, description="First retry delay; doubles per attempt.")
     messages_per_hour: int = Field(
         default=10, ge=1, description="Storm guard: most messages per person and hour."
+    )
+    # SSPF (issue 7): the keys that encrypt case data at rest, and who is acting.
+    sspf_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Fernet keys for SSPF case data, comma-separated, newest first: the first encrypts, every "
+            "key decrypts (rotation: put a new key first, run `samordna sspf nyckel rotera`, drop the old)."
+        ),
+    )
+    sspf_key_file: Path | None = Field(
+        default=None,
+        description="A file (e.g. a mounted secret) with the SSPF keys, one per line, newest first.",
+    )
+    acting_user: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SAMORDNA_ANVANDARE", "acting_user"),
+        description="Who runs SSPF commands: a person's e-mail address in the kommun's directory.",
     )
 
     @model_validator(mode="after")
