@@ -4,8 +4,8 @@ SSPF cases and everything about them, and the append-only audit log: triggers on
 PostgreSQL refuse UPDATE and DELETE (and TRUNCATE) of sspf_audit_entry, so the application cannot
 edit the log it writes.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-27 03:45:00
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0006'
-down_revision: str | None = '0005'
+revision: str = '0005'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
