@@ -2,12 +2,14 @@
 caller owns the transaction."""
 
 from models import directory, escalation, est, follow_up, indicator, municipality, outbox, plan, task
+from models import incident
 
 __all__ = [
     "directory",
     "escalation",
     "est",
     "follow_up",
+    "incident",
     "indicator",
     "municipality",
     "outbox",
