@@ -49,7 +49,7 @@ class PartOfDay(StrEnum):
 
 
 PART_OF_DAY_HOURS: dict[PartOfDay, range] = {
-    PartOfDay.NIGHT: range(0, 6),
+    PartOfDay.NIGHT: range(6),
     PartOfDay.MORNING: range(6, 10),
     PartOfDay.DAY: range(10, 17),
     PartOfDay.EVENING: range(17, 24),
@@ -101,16 +101,7 @@ _FULL_NAME = re.compile(rf"(?<![\wÅÄÖåäö])({_WORD})(?:\s+({_WORD})){{1,2}}
 # starting or ending with one of them is not a person's name.
 NOT_NAMES = frozenset(
     word.casefold()
-    for word in (
-        "Stora Lilla Nedre Övre Norra Södra Västra Östra Gamla Nya Falu Falun Polisen Kopparstaden "
-        "Kommunen Skolan Räddningstjänsten Fritid Centrum Torget Gatan Vägen Parken Skolgården "
-        "Resecentrum Stadshuset Klotter Skadegörelse Nedskräpning Brand Buskörning Stöld Inbrott "
-        "Narkotika Bråk Störande Våld Hot Annat Misstänkt Ungdomar Grupp Flera Många Några Vid På I "
-        "Under Efter Före Mellan Kväll Natt Morgon Dag Måndag Tisdag Onsdag Torsdag Fredag Lördag "
-        "Söndag Januari Februari Mars April Maj Juni Juli Augusti September Oktober November December "
-        "Region Dalarna Länsstyrelsen Trafikverket Coop Ica Willys Lidl Hemköp Systembolaget Mopeder "
-        "Moped Bil Bilar Cykel Cyklar Okänd Okända Person Personer Se Ej Ingen Inga Anmält Anmäld"
-    ).split()
+    for word in ["Stora", "Lilla", "Nedre", "Övre", "Norra", "Södra", "Västra", "Östra", "Gamla", "Nya", "Falu", "Falun", "Polisen", "Kopparstaden", "Kommunen", "Skolan", "Räddningstjänsten", "Fritid", "Centrum", "Torget", "Gatan", "Vägen", "Parken", "Skolgården", "Resecentrum", "Stadshuset", "Klotter", "Skadegörelse", "Nedskräpning", "Brand", "Buskörning", "Stöld", "Inbrott", "Narkotika", "Bråk", "Störande", "Våld", "Hot", "Annat", "Misstänkt", "Ungdomar", "Grupp", "Flera", "Många", "Några", "Vid", "På", "I", "Under", "Efter", "Före", "Mellan", "Kväll", "Natt", "Morgon", "Dag", "Måndag", "Tisdag", "Onsdag", "Torsdag", "Fredag", "Lördag", "Söndag", "Januari", "Februari", "Mars", "April", "Maj", "Juni", "Juli", "Augusti", "September", "Oktober", "November", "December", "Region", "Dalarna", "Länsstyrelsen", "Trafikverket", "Coop", "Ica", "Willys", "Lidl", "Hemköp", "Systembolaget", "Mopeder", "Moped", "Bil", "Bilar", "Cykel", "Cyklar", "Okänd", "Okända", "Person", "Personer", "Se", "Ej", "Ingen", "Inga", "Anmält", "Anmäld"]
 )
 NAME_LIST_MIN = 2
 

@@ -130,6 +130,25 @@ class EstRhythm(_Config):
     areas: tuple[EstArea, ...] = Field(default=(), alias="omraden")
     categories: tuple[IncidentCategory, ...] = Field(default_factory=_default_categories, alias="kategorier")
     persisting: PersistingRule = Field(default_factory=PersistingRule, alias="ihallande")
+    # Police event types (prefixes) that are no EST incident: summaries, traffic accidents, searches.
+    police_ignore: tuple[str, ...] = Field(
+        default=(
+            "Sammanfattning",
+            "Trafikolycka",
+            "Trafikkontroll",
+            "Försvunnen person",
+            "Fjällräddning",
+            "Sjöräddning",
+            "Arbetsplatsolycka",
+            "Polisinsats/kommendering",
+            "Kontroll person/fordon",
+            "Naturkatastrof",
+            "Djur",
+            "Övrigt",
+            "Uppdatering",
+        ),
+        alias="polisen_ignorera",
+    )
 
     @model_validator(mode="after")
     def _unique_keys(self) -> EstRhythm:
