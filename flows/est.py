@@ -150,6 +150,15 @@ def _ensure_cycle(
     return [Event(when=as_of, kind=NEW_PERIOD, subject=subject)]
 
 
+def ensure_cycle(session: Session, municipality_id: int, rhythm: Rhythm, number: int) -> EstCycle:
+    """The EstCycle row of meeting ``number``, created if missing (once, by its unique key)."""
+    _ensure_cycle(session, municipality_id, rhythm, number, meeting_date(rhythm, number))
+    found = session.exec(
+        select(EstCycle).where(EstCycle.municipality_id == municipality_id, EstCycle.number == number)
+    ).one()
+    return found
+
+
 def _task(
     municipality_id: int, number: int, kind: TaskKind, subject: str, due: date, person: Person, key: str
 ) -> Task:

@@ -194,7 +194,7 @@ def read_incident_list(
                 continue
             raw_date = cells["datum"].value if cells.get("datum") is not None else None  # type: ignore[union-attr]
             given = _row_input(values, raw_date, where, problems)
-            if given is None or len(problems) > before:
+            if given is None:
                 continue
             if values.get("id"):
                 key = f"{municipality_id}:{IncidentSource.IMPORT.value}:{fold(given.organisation)}:{values['id']}"
