@@ -346,13 +346,15 @@ def read_police_events(
         location = event["location"] if isinstance(event["location"], dict) else {}
         location_name = str(location.get("name", ""))
         summary = str(event.get("summary", ""))
-        area = police_area(
-            rhythm, location_name, f"{event.get('name', '')} {summary}", str(location.get("gps", ""))
-        )
-        if area is None and fold(location_name) != kommun:
+        # An event elsewhere in the county is skipped before its text is searched for area names
+        # ("resecentrum" is in every town).
+        if fold(location_name) != kommun and find_area(location_name, rhythm) is None:
             result.skipped += 1
             result.skipped_reasons["annan kommun"] += 1
             continue
+        area = police_area(
+            rhythm, location_name, f"{event.get('name', '')} {summary}", str(location.get("gps", ""))
+        )
         category = police_category(rhythm, str(event["type"]))
         if category is None:
             result.skipped += 1

@@ -95,13 +95,116 @@ class Incident(SQLModel, table=True):
 # Personal data in free text
 
 _WORD = r"[A-ZÅÄÖÉÜ][a-zåäöéüß]+(?:-[A-ZÅÄÖÉÜ][a-zåäöéüß]+)?"
-# Two or three capitalised words in a row: "Anna Svensson", "Lars-Erik Berg Nilsson".
-_FULL_NAME = re.compile(rf"(?<![\wÅÄÖåäö])({_WORD})(?:\s+({_WORD})){{1,2}}(?![\wÅÄÖåäö])")
+# A run of capitalised words on one line: "Anna Svensson", "Lars-Erik Berg Nilsson".
+_RUN = re.compile(rf"(?<![\wÅÄÖåäö]){_WORD}(?:[ \t]+{_WORD})+(?![\wÅÄÖåäö])")
+MAX_NAME_WORDS = 3
 # Capitalised words that begin place names, organisations and sentences in EST reports: a pair
 # starting or ending with one of them is not a person's name.
 NOT_NAMES = frozenset(
     word.casefold()
-    for word in ["Stora", "Lilla", "Nedre", "Övre", "Norra", "Södra", "Västra", "Östra", "Gamla", "Nya", "Falu", "Falun", "Polisen", "Kopparstaden", "Kommunen", "Skolan", "Räddningstjänsten", "Fritid", "Centrum", "Torget", "Gatan", "Vägen", "Parken", "Skolgården", "Resecentrum", "Stadshuset", "Klotter", "Skadegörelse", "Nedskräpning", "Brand", "Buskörning", "Stöld", "Inbrott", "Narkotika", "Bråk", "Störande", "Våld", "Hot", "Annat", "Misstänkt", "Ungdomar", "Grupp", "Flera", "Många", "Några", "Vid", "På", "I", "Under", "Efter", "Före", "Mellan", "Kväll", "Natt", "Morgon", "Dag", "Måndag", "Tisdag", "Onsdag", "Torsdag", "Fredag", "Lördag", "Söndag", "Januari", "Februari", "Mars", "April", "Maj", "Juni", "Juli", "Augusti", "September", "Oktober", "November", "December", "Region", "Dalarna", "Länsstyrelsen", "Trafikverket", "Coop", "Ica", "Willys", "Lidl", "Hemköp", "Systembolaget", "Mopeder", "Moped", "Bil", "Bilar", "Cykel", "Cyklar", "Okänd", "Okända", "Person", "Personer", "Se", "Ej", "Ingen", "Inga", "Anmält", "Anmäld"]
+    for word in [
+        "Stora",
+        "Lilla",
+        "Nedre",
+        "Övre",
+        "Norra",
+        "Södra",
+        "Västra",
+        "Östra",
+        "Gamla",
+        "Nya",
+        "Falu",
+        "Falun",
+        "Polisen",
+        "Kopparstaden",
+        "Kommunen",
+        "Skolan",
+        "Räddningstjänsten",
+        "Fritid",
+        "Centrum",
+        "Torget",
+        "Gatan",
+        "Vägen",
+        "Parken",
+        "Skolgården",
+        "Resecentrum",
+        "Stadshuset",
+        "Klotter",
+        "Skadegörelse",
+        "Nedskräpning",
+        "Brand",
+        "Buskörning",
+        "Stöld",
+        "Inbrott",
+        "Narkotika",
+        "Bråk",
+        "Störande",
+        "Våld",
+        "Hot",
+        "Annat",
+        "Misstänkt",
+        "Ungdomar",
+        "Grupp",
+        "Flera",
+        "Många",
+        "Några",
+        "Vid",
+        "På",
+        "I",
+        "Under",
+        "Efter",
+        "Före",
+        "Mellan",
+        "Kväll",
+        "Natt",
+        "Morgon",
+        "Dag",
+        "Måndag",
+        "Tisdag",
+        "Onsdag",
+        "Torsdag",
+        "Fredag",
+        "Lördag",
+        "Söndag",
+        "Januari",
+        "Februari",
+        "Mars",
+        "April",
+        "Maj",
+        "Juni",
+        "Juli",
+        "Augusti",
+        "September",
+        "Oktober",
+        "November",
+        "December",
+        "Region",
+        "Dalarna",
+        "Länsstyrelsen",
+        "Trafikverket",
+        "Coop",
+        "Ica",
+        "Willys",
+        "Lidl",
+        "Hemköp",
+        "Systembolaget",
+        "Mopeder",
+        "Moped",
+        "Bil",
+        "Bilar",
+        "Cykel",
+        "Cyklar",
+        "Okänd",
+        "Okända",
+        "Person",
+        "Personer",
+        "Se",
+        "Ej",
+        "Ingen",
+        "Inga",
+        "Anmält",
+        "Anmäld",
+    ]
 )
 NAME_LIST_MIN = 2
 
@@ -111,15 +214,20 @@ def full_names(text: str, known_places: Iterable[str] = ()) -> list[str]:
     known place, and no word from ``NOT_NAMES``."""
     places = {" ".join(place.casefold().split()) for place in known_places}
     found: list[str] = []
-    for match in _FULL_NAME.finditer(text):
+    for match in _RUN.finditer(text):
         words = match.group(0).split()
-        if any(word.casefold() in NOT_NAMES for word in words):
-            continue
-        joined = " ".join(words).casefold()
-        if joined in places or any(joined in place or place in joined for place in places if place):
-            continue
-        if joined not in found:
-            found.append(joined)
+        # A long run is several names side by side ("Anna Svensson Erik Berg"): two words each.
+        chunks = (
+            [words] if len(words) <= MAX_NAME_WORDS else [words[i : i + 2] for i in range(0, len(words), 2)]
+        )
+        for chunk in chunks:
+            if len(chunk) < 2 or any(word.casefold() in NOT_NAMES for word in chunk):  # noqa: PLR2004 - first and last name
+                continue
+            joined = " ".join(chunk).casefold()
+            if any(joined in place or place in joined for place in places if place):
+                continue
+            if joined not in found:
+                found.append(joined)
     return found
 
 

@@ -52,6 +52,7 @@ EXPECTED = {
     "lagesbild": "flows/situation_assessment.py:situation_assessment_flow",
     "daglig-kontroll": "flows/daily_sweep.py:daily_sweep_flow",
     "leverans": "flows/delivery.py:delivery_flow",
+    "est-dagordning": "flows/est_agenda.py:est_agenda_flow",
 }
 
 
@@ -106,7 +107,7 @@ def test_four_deployments_on_the_samordna_pool(document, specs):
     """The four deployments exist with their entrypoints, each on work pool samordna with one schedule."""
     deployments = raw_deployments(document)
     assert {entry["name"]: entry["entrypoint"] for entry in deployments} == EXPECTED
-    assert [entry["work_pool"] for entry in deployments] == [{"name": "samordna", "job_variables": {}}] * 5
+    assert [entry["work_pool"] for entry in deployments] == [{"name": "samordna", "job_variables": {}}] * 6
     assert {name: len(found) for name, found in specs.items()} == dict.fromkeys(EXPECTED, 1)
 
 
@@ -119,6 +120,7 @@ def test_schedule_kinds_and_parameters(document, specs):
         "lagesbild": RRuleSchedule,
         "daglig-kontroll": CronSchedule,
         "leverans": CronSchedule,
+        "est-dagordning": CronSchedule,
     }
     assert {entry["name"]: entry.get("parameters") for entry in raw_deployments(document)} == {
         "est-falun": {"kommun": "2080"},
@@ -126,6 +128,7 @@ def test_schedule_kinds_and_parameters(document, specs):
         "lagesbild": None,
         "daglig-kontroll": None,
         "leverans": None,
+        "est-dagordning": None,
     }
     assert {(found[0].active, len(found[0].parameters)) for found in specs.values()} == {(True, 0)}
 
@@ -140,7 +143,7 @@ def test_est_entrypoint_is_the_est_flow():
 def test_raw_schedule_declarations(document):
     """In the file: anchors quoted with an offset, every schedule in Europe/Stockholm, rrules with DTSTART."""
     schedules = [entry for deployment in raw_deployments(document) for entry in deployment["schedules"]]
-    assert len(schedules) == 5
+    assert len(schedules) == 6
     for entry in schedules:
         assert entry["timezone"] == "Europe/Stockholm"
         if "interval" in entry:
