@@ -153,10 +153,9 @@ def _ensure_cycle(
 def ensure_cycle(session: Session, municipality_id: int, rhythm: Rhythm, number: int) -> EstCycle:
     """The EstCycle row of meeting ``number``, created if missing (once, by its unique key)."""
     _ensure_cycle(session, municipality_id, rhythm, number, meeting_date(rhythm, number))
-    found = session.exec(
+    return session.exec(
         select(EstCycle).where(EstCycle.municipality_id == municipality_id, EstCycle.number == number)
     ).one()
-    return found
 
 
 def _task(

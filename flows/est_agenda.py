@@ -241,7 +241,8 @@ def agenda_charts(agenda: EstAgenda) -> dict[str, bytes]:
     """The agenda's charts as PNG: categories against the previous period and a year ago, areas,
     and hot-times (weekday × hour)."""
     situation = agenda.situation
-    names = list(situation.categories.values())
+    # Short labels ("Narkotika", not its whole definition) keep the chart legible and its layout quick.
+    names = [name.split(" (")[0].split(" / ")[0] for name in situation.categories.values()]
     keys = list(situation.categories)
     by_category = charts.grouped_bar_chart(
         names,
@@ -252,17 +253,20 @@ def agenda_charts(agenda: EstAgenda) -> dict[str, bytes]:
         },
         title="Händelser per kategori",
         value_label="antal",
+        margins=(0.1, 0.32, 0.98, 0.9),
     )
     by_area = charts.bar_chart(
         {area: situation.by_area.get(area, 0) for area in situation.areas},
         title="Händelser per område",
         value_label="antal",
+        margins=(0.2, 0.12, 0.97, 0.9),
     )
     times = charts.heatmap(
         list(WEEKDAYS),
-        [f"{hour:02d}" for hour in range(24)],
+        [f"{hour:02d}" if hour % 3 == 0 else "" for hour in range(24)],
         situation.hot_times,
         title="När händelserna inträffade (veckodag × timme)",
+        margins=(0.07, 0.1, 0.99, 0.88),
     )
     return {"kategorier": by_category, "omraden": by_area, "tider": times}
 
@@ -333,6 +337,25 @@ def render_text(
     )
 
 
+def _line_block(line: str, charts_png: dict[str, bytes]) -> word.Block | None:
+    if not line.strip():
+        return None
+    if line.startswith("## "):
+        return word.Heading(line[3:], 2)
+    if line.startswith("# "):
+        return word.Heading(line[2:], 1)
+    if line.startswith("- "):
+        return word.Paragraph(line[2:], style="List Bullet")
+    if line.startswith("! "):
+        return word.Paragraph(line[2:], bold=True)
+    if line.startswith("[bild:") and line.endswith("]"):
+        png = charts_png.get(line[6:-1])
+        return word.Image(png) if png else None
+    if line == "---":
+        return word.PageBreak()
+    return word.Paragraph(line)
+
+
 def docx_blocks(text: str, charts_png: dict[str, bytes]) -> list[word.Block]:
     """Blocks from a line template: ``# `` heading, ``## `` subheading, ``- `` bullet, ``! `` bold,
     ``|a|b`` table rows (the first is the header; ``|*a|b`` marks a row red), ``[bild:namn]`` a chart,
@@ -356,24 +379,9 @@ def docx_blocks(text: str, charts_png: dict[str, bytes]) -> list[word.Block]:
             colours.append("F8D7DA" if marked else None)
             continue
         flush()
-        if not line.strip():
-            continue
-        if line.startswith("## "):
-            blocks.append(word.Heading(line[3:], 2))
-        elif line.startswith("# "):
-            blocks.append(word.Heading(line[2:], 1))
-        elif line.startswith("- "):
-            blocks.append(word.Paragraph(line[2:], style="List Bullet"))
-        elif line.startswith("! "):
-            blocks.append(word.Paragraph(line[2:], bold=True))
-        elif line.startswith("[bild:") and line.endswith("]"):
-            png = charts_png.get(line[6:-1])
-            if png:
-                blocks.append(word.Image(png))
-        elif line == "---":
-            blocks.append(word.PageBreak())
-        else:
-            blocks.append(word.Paragraph(line))
+        block = _line_block(line, charts_png)
+        if block is not None:
+            blocks.append(block)
     flush()
     return blocks
 

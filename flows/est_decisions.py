@@ -24,7 +24,7 @@ from models.task import Task, TaskKind
 from models.working_days import is_working_day, previous_working_day
 
 
-def record_decision(  # noqa: PLR0913 - what, where, who and when of a decided insats
+def record_decision(
     session: Session,
     municipality: Municipality,
     number: int,

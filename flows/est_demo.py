@@ -123,7 +123,7 @@ DESCRIPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _season(category: str, day: date) -> float:  # noqa: PLR0911 - one rule per category
+def _season(category: str, day: date) -> float:
     month = day.month
     weekend = day.weekday() >= 4  # noqa: PLR2004 - Friday, Saturday and Sunday evenings
     if category == "klotter":
@@ -292,7 +292,11 @@ def run_demo(engine: sa.Engine, out_dir: Path, year: int = 2025) -> DemoSummary:
         municipality_id = municipality.id or 0
         rhythm: Rhythm = rhythm_from_json(municipality.rhythm)
         incidents = generate_incidents(municipality_id, date(year, 1, 1), date(year, 12, 31))
-        store_incidents(session, incidents)
+        # The year before, so each period has "the same period a year earlier" to compare with.
+        history = generate_incidents(
+            municipality_id, date(year - 1, 1, 1), date(year - 1, 12, 31), seed=DEMO_SEED - 1
+        )
+        store_incidents(session, [*history, *incidents])
         numbers = [n for n in range(1, 60) if meeting_date(rhythm, n).year == year]
         decisions = {row[0]: row for row in DEMO_DECISIONS}
         people = {

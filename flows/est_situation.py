@@ -281,7 +281,8 @@ def _windows(rhythm: Rhythm, number: int) -> list[Period]:
 def compile_situation(
     session: Session, municipality_id: int, rhythm: Rhythm, number: int, as_of: date | None = None
 ) -> EstSituation:
-    """The EST-lägesbild of period ``number``; ``as_of`` (default: the meeting day) judges overdue insatser."""
+    """The EST-lägesbild of period ``number``; ``as_of`` (default: the meeting day) judges what is
+    overdue."""
     period = period_of(rhythm, number)
     windows = _windows(rhythm, number)
     year_ago = period.shifted(YEAR_DAYS)
@@ -346,7 +347,8 @@ def _history(finding: PersistingFinding) -> list[dict[str, object]]:
 
 
 def problem_key(municipality_id: int, finding: PersistingFinding, forum: ForumKind) -> str:
-    return f"ihållande:{municipality_id}:{finding.area}:{finding.category}:EST-{finding.first_number}:{forum.value}"
+    cell = f"{finding.area}:{finding.category}"
+    return f"ihållande:{municipality_id}:{cell}:EST-{finding.first_number}:{forum.value}"
 
 
 def _next_forum_meeting(session: Session, municipality_id: int, forum: ForumKind, after: date) -> date | None:
@@ -354,8 +356,8 @@ def _next_forum_meeting(session: Session, municipality_id: int, forum: ForumKind
         sa.select(sa.func.min(col(ForumMeeting.meeting_date)))
         .join(Forum, col(Forum.id) == col(ForumMeeting.forum_id))
         .where(
-            Forum.municipality_id == municipality_id,
-            Forum.kind == forum,
+            col(Forum.municipality_id) == municipality_id,
+            col(Forum.kind) == forum,
             col(ForumMeeting.meeting_date) > after,
         )
     ).scalar()

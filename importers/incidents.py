@@ -15,13 +15,16 @@ an event in another kommun of the county is skipped; an unmapped location is kep
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from importers.columns import fold
 from importers.problems import ImportFailedError, Location, Problem
@@ -150,13 +153,68 @@ def _row_input(
     )
 
 
+@dataclass(slots=True)
+class _ListReader:
+    """State of reading one actor's list: the file, the kommun, and what was found so far."""
+
+    path: Path
+    municipality_id: int
+    rhythm: Rhythm
+    organisation: str
+    problems: list[Problem] = field(default_factory=list)
+    result: IncidentImport = field(default_factory=IncidentImport)
+    occurrences: Counter[str] = field(default_factory=Counter)
+
+    def key(self, given: IncidentInput, row_id: str) -> str:
+        source = IncidentSource.IMPORT
+        if row_id:
+            return f"{self.municipality_id}:{source.value}:{fold(given.organisation)}:{row_id}"
+        base = content_key(self.municipality_id, source, given)
+        self.occurrences[base] += 1
+        return content_key(self.municipality_id, source, given, self.occurrences[base] - 1)
+
+    def row(self, sheet: Sheet, header_index: int, columns: dict[str, int], index: int) -> None:
+        row = sheet.rows[index]
+        cells = {name: row[position] if position < len(row) else None for name, position in columns.items()}
+        values = {name: cell.text if cell is not None else "" for name, cell in cells.items()}
+        if not any(values.values()):
+            return
+        sheet_name = sheet.name if self.path.suffix.casefold() in {".xlsx", ".xlsm"} else None
+        row_number = sheet.row_number(index)
+        header = sheet.rows[header_index]
+        where = {
+            name: Location(self.path, sheet_name, row_number, header[position].text, column_letter(position))
+            for name, position in columns.items()
+        }
+        for name in COLUMNS:
+            where.setdefault(name, Location(self.path, sheet_name, row_number, name))
+        missing = [Problem(where[name], f"{name} saknas.") for name in REQUIRED if not values.get(name)]
+        if missing:
+            self.problems.extend(missing)
+            return
+        date_cell = cells.get("datum")
+        given = _row_input(values, date_cell.value if date_cell else None, where, self.problems)
+        if given is None:
+            return
+        key = self.key(given, values.get("id", ""))
+        if self.organisation and not given.organisation:
+            given = replace(given, organisation=self.organisation)
+        incident, field_problems = validate_incident(
+            self.municipality_id, given, self.rhythm, source=IncidentSource.IMPORT, key=key
+        )
+        self.problems.extend(
+            Problem(where.get(_field_column(item.field), where["beskrivning"]), item.message)
+            for item in field_problems
+        )
+        if incident is not None:
+            self.result.incidents.append(incident)
+
+
 def read_incident_list(
     path: Path, municipality_id: int, rhythm: Rhythm, *, organisation: str = ""
 ) -> IncidentImport:
     """The incidents of an actor's CSV/XLSX list; raises ImportFailedError with every problem."""
-    problems: list[Problem] = []
-    result = IncidentImport()
-    occurrences: Counter[str] = Counter()
+    reader = _ListReader(path, municipality_id, rhythm, organisation)
     found_header = False
     for sheet in read_sheets(path):
         header = _header(sheet)
@@ -164,68 +222,15 @@ def read_incident_list(
             continue
         found_header = True
         header_index, columns = header
-        sheet_name = sheet.name if path.suffix.casefold() in {".xlsx", ".xlsm"} else None
         for index in range(header_index + 1, len(sheet.rows)):
-            row = sheet.rows[index]
-            cells = {
-                name: row[position] if position < len(row) else None for name, position in columns.items()
-            }
-            values = {name: cell.text if cell is not None else "" for name, cell in cells.items()}
-            if not any(values.values()):
-                continue
-            row_number = sheet.row_number(index)
-            where = {
-                name: Location(
-                    path,
-                    sheet_name,
-                    row_number,
-                    sheet.rows[header_index][position].text,
-                    column_letter(position),
-                )
-                for name, position in columns.items()
-            }
-            for name in COLUMNS:
-                where.setdefault(name, Location(path, sheet_name, row_number, name))
-            before = len(problems)
-            for required in REQUIRED:
-                if not values.get(required):
-                    problems.append(Problem(where[required], f"{required} saknas."))
-            if len(problems) > before:
-                continue
-            raw_date = cells["datum"].value if cells.get("datum") is not None else None  # type: ignore[union-attr]
-            given = _row_input(values, raw_date, where, problems)
-            if given is None:
-                continue
-            if values.get("id"):
-                key = f"{municipality_id}:{IncidentSource.IMPORT.value}:{fold(given.organisation)}:{values['id']}"
-            else:
-                base = content_key(municipality_id, IncidentSource.IMPORT, given)
-                occurrences[base] += 1
-                key = content_key(municipality_id, IncidentSource.IMPORT, given, occurrences[base] - 1)
-            if organisation and not given.organisation:
-                given = _with_organisation(given, organisation)
-            incident, field_problems = validate_incident(
-                municipality_id, given, rhythm, source=IncidentSource.IMPORT, key=key
-            )
-            problems.extend(
-                Problem(where.get(_field_column(item.field), where["beskrivning"]), item.message)
-                for item in field_problems
-            )
-            if incident is not None:
-                result.incidents.append(incident)
+            reader.row(sheet, header_index, columns, index)
     if not found_header:
-        problems.append(
+        reader.problems.append(
             Problem(Location(path), "hittar ingen rubrikrad med kolumnerna Datum och Kategori (de krävs).")
         )
-    if problems:
-        raise ImportFailedError(problems)
-    return result
-
-
-def _with_organisation(given: IncidentInput, organisation: str) -> IncidentInput:
-    from dataclasses import replace  # noqa: PLC0415 - only for this rare case
-
-    return replace(given, organisation=organisation)
+    if reader.problems:
+        raise ImportFailedError(reader.problems)
+    return reader.result
 
 
 def _field_column(field_name: str) -> str:
@@ -245,7 +250,8 @@ def _field_column(field_name: str) -> str:
 # The police's open events
 
 _POLICE_TIME = re.compile(
-    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})[ T](?P<H>\d{1,2}):(?P<M>\d{2}):(?P<S>\d{2})\s*(?P<tz>[+-]\d{2}:?\d{2})$"
+    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})[ T]"
+    r"(?P<H>\d{1,2}):(?P<M>\d{2}):(?P<S>\d{2})\s*(?P<tz>[+-]\d{2}:?\d{2})$"
 )
 EARTH_RADIUS_M = 6_371_000
 SEVERITY_BY_TYPE = {
@@ -311,6 +317,56 @@ def police_category(rhythm: Rhythm, police_type: str) -> str | None:
     return "annat" if rhythm.est.category("annat") else rhythm.est.categories[-1].key
 
 
+def _event_location(path: Path, number: int, column: str) -> Location:
+    return Location(path, row=number, column=column, row_label="händelse")
+
+
+def _police_input(
+    event: dict[str, Any],
+    municipality_name: str,
+    rhythm: Rhythm,
+    result: IncidentImport,
+    problems: list[Problem],
+    where: Callable[[str], Location],
+) -> IncidentInput | None:
+    """The incident a police event describes; None when it is skipped (recorded in ``result``) or
+    wrong (recorded in ``problems``)."""
+    location = event["location"] if isinstance(event["location"], dict) else {}
+    location_name = str(location.get("name", ""))
+    summary = str(event.get("summary", ""))
+    # An event elsewhere in the county is skipped before its text is searched for area names
+    # ("resecentrum" is in every town).
+    if fold(location_name) != fold(municipality_name) and find_area(location_name, rhythm) is None:
+        result.skipped += 1
+        result.skipped_reasons["annan kommun"] += 1
+        return None
+    category = police_category(rhythm, str(event["type"]))
+    if category is None:
+        result.skipped += 1
+        result.skipped_reasons[str(event["type"])] += 1
+        return None
+    try:
+        moment = parse_police_datetime(str(event["datetime"]))
+    except ValueError:
+        problems.append(Problem(where("datetime"), 'ogiltig tid; väntat "2025-01-07 21:14:05 +01:00".'))
+        return None
+    area = police_area(
+        rhythm, location_name, f"{event.get('name', '')} {summary}", str(location.get("gps", ""))
+    )
+    return IncidentInput(
+        occurred_on=moment.date(),
+        category=category,
+        occurred_time=moment.time().replace(second=0, microsecond=0),
+        area=area or "",
+        place="" if area else location_name,
+        organisation="Polisen",
+        reporter_role="Polisens öppna händelser",
+        severity=SEVERITY_BY_TYPE.get(fold(str(event["type"])), 1),
+        reported_to_police=True,
+        description=summary[:DESCRIPTION_LIMIT],
+    )
+
+
 def read_police_events(
     path: Path, municipality_id: int, municipality_name: str, rhythm: Rhythm
 ) -> IncidentImport:
@@ -330,12 +386,8 @@ def read_police_events(
         )
     problems: list[Problem] = []
     result = IncidentImport()
-    kommun = fold(municipality_name)
     for number, event in enumerate(document, start=1):
-
-        def where(column: str, number: int = number) -> Location:
-            return Location(path, row=number, column=column, row_label="händelse")
-
+        where = functools.partial(_event_location, path, number)
         if not isinstance(event, dict):
             problems.append(Problem(where("id"), "ska vara ett objekt med id, datetime, type och location."))
             continue
@@ -343,40 +395,9 @@ def read_police_events(
         if missing:
             problems.append(Problem(where(missing[0]), f"{', '.join(missing)} saknas."))
             continue
-        location = event["location"] if isinstance(event["location"], dict) else {}
-        location_name = str(location.get("name", ""))
-        summary = str(event.get("summary", ""))
-        # An event elsewhere in the county is skipped before its text is searched for area names
-        # ("resecentrum" is in every town).
-        if fold(location_name) != kommun and find_area(location_name, rhythm) is None:
-            result.skipped += 1
-            result.skipped_reasons["annan kommun"] += 1
+        given = _police_input(event, municipality_name, rhythm, result, problems, where)
+        if given is None:
             continue
-        area = police_area(
-            rhythm, location_name, f"{event.get('name', '')} {summary}", str(location.get("gps", ""))
-        )
-        category = police_category(rhythm, str(event["type"]))
-        if category is None:
-            result.skipped += 1
-            result.skipped_reasons[str(event["type"])] += 1
-            continue
-        try:
-            moment = parse_police_datetime(str(event["datetime"]))
-        except ValueError:
-            problems.append(Problem(where("datetime"), 'ogiltig tid; väntat "2025-01-07 21:14:05 +01:00".'))
-            continue
-        given = IncidentInput(
-            occurred_on=moment.date(),
-            category=category,
-            occurred_time=moment.time().replace(second=0, microsecond=0),
-            area=area or "",
-            place="" if area else location_name,
-            organisation="Polisen",
-            reporter_role="Polisens öppna händelser",
-            severity=SEVERITY_BY_TYPE.get(fold(str(event["type"])), 1),
-            reported_to_police=True,
-            description=summary[:DESCRIPTION_LIMIT],
-        )
         key = f"{municipality_id}:{IncidentSource.POLICE.value}:{event['id']}"
         incident, field_problems = validate_incident(
             municipality_id, given, rhythm, source=IncidentSource.POLICE, key=key

@@ -317,6 +317,35 @@ def find_category(text: str, rhythm: Rhythm) -> str | None:
     return None
 
 
+def _part_of_day(given: IncidentInput, problems: list[FieldProblem]) -> PartOfDay | None:
+    """The part of the day: from the clock time when there is one, else as written."""
+    if given.occurred_time is not None:
+        return part_of_day_at(given.occurred_time.hour)
+    if not given.part_of_day.strip():
+        return None
+    try:
+        return PartOfDay(given.part_of_day.strip().casefold())
+    except ValueError:
+        known = ", ".join(part.value for part in PartOfDay)
+        problems.append(FieldProblem("tid", f"okänd del av dygnet; skriv en tid (21:30) eller {known}."))
+        return None
+
+
+def _text_problems(given: IncidentInput, description: str, places: list[str]) -> list[FieldProblem]:
+    """Personal data in any free text of the incident."""
+    found = []
+    for field, text in (
+        ("beskrivning", description),
+        ("plats", given.place),
+        ("organisation", given.organisation),
+        ("rapportörens roll", given.reporter_role),
+    ):
+        problem = personal_data_problem(text, field.capitalize(), places)
+        if problem:
+            found.append(FieldProblem(field, problem))
+    return found
+
+
 def validate_incident(
     municipality_id: int, given: IncidentInput, rhythm: Rhythm, *, source: IncidentSource, key: str
 ) -> tuple[Incident | None, list[FieldProblem]]:
@@ -334,15 +363,7 @@ def validate_incident(
             names = ", ".join(area.name for area in rhythm.est.areas)
             problems.append(FieldProblem("område", f"okänt område; kommunens områden: {names}."))
         area = found or ""
-    part: PartOfDay | None = None
-    if given.part_of_day.strip():
-        try:
-            part = PartOfDay(given.part_of_day.strip().casefold())
-        except ValueError:
-            known = ", ".join(part.value for part in PartOfDay)
-            problems.append(FieldProblem("tid", f"okänd del av dygnet; skriv en tid (21:30) eller {known}."))
-    if given.occurred_time is not None:
-        part = part_of_day_at(given.occurred_time.hour)
+    part = _part_of_day(given, problems)
     if not MIN_SEVERITY <= given.severity <= MAX_SEVERITY:
         problems.append(FieldProblem("allvarlighet", "allvarlighetsgraden ska vara 1, 2 eller 3."))
     description = " ".join(given.description.split())
@@ -350,16 +371,7 @@ def validate_incident(
         problems.append(
             FieldProblem("beskrivning", f"beskrivningen är längre än {DESCRIPTION_LIMIT} tecken; korta den.")
         )
-    places = area_names(rhythm)
-    for field, text in (
-        ("beskrivning", description),
-        ("plats", given.place),
-        ("organisation", given.organisation),
-        ("rapportörens roll", given.reporter_role),
-    ):
-        problem = personal_data_problem(text, field.capitalize(), places)
-        if problem:
-            problems.append(FieldProblem(field, problem))
+    problems.extend(_text_problems(given, description, area_names(rhythm)))
     if len(given.place.strip()) > PLACE_LIMIT:
         problems.append(FieldProblem("plats", f"platsen är längre än {PLACE_LIMIT} tecken."))
     if problems or category is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 import click
@@ -93,7 +93,7 @@ def _ask(value: str | None, prompt: str, *, default: str | None = None, required
 @click.option("--beskrivning", metavar="TEXT", help="Kort beskrivning (högst 500 tecken), utan namn.")
 @KOMMUN_OPTION
 @click.pass_context
-def report(  # noqa: PLR0913 - one option per field of the incident
+def report(
     ctx: click.Context,
     datum: str | None,
     tid: str | None,
@@ -103,7 +103,7 @@ def report(  # noqa: PLR0913 - one option per field of the incident
     organisation: str | None,
     roll: str | None,
     allvarlighet: int | None,
-    polisanmald: bool | None,
+    polisanmald: bool | None,  # noqa: FBT001 - click passes flags by name
     beskrivning: str | None,
     kommun: str | None,
 ) -> None:
@@ -119,6 +119,7 @@ def report(  # noqa: PLR0913 - one option per field of the incident
         occurred = _date(_ask(datum, "Datum", default=_today().isoformat()), "--datum")
         when = _ask(tid, "Tid eller del av dygnet", default="", required=False)
         category = _ask(kategori, "Kategori")
+        clock, part = _clock(when)
         given = IncidentInput(
             occurred_on=occurred,
             category=category,
@@ -135,7 +136,8 @@ def report(  # noqa: PLR0913 - one option per field of the incident
             if polisanmald is not None
             else (click.confirm("Polisanmäld?", default=False) if _interactive() else False),
             description=_ask(beskrivning, "Kort beskrivning", default="", required=False),
-            **_clock(when),
+            occurred_time=clock,
+            part_of_day=part,
         )
         key = content_key(municipality.id or 0, IncidentSource.ACTOR, given)
         incident, problems = validate_incident(
@@ -149,16 +151,17 @@ def report(  # noqa: PLR0913 - one option per field of the incident
     click.echo(render("est/rapporterad.txt.j2", incident=incident, stored=stored), nl=False)
 
 
-def _clock(text: str) -> dict[str, object]:
+def _clock(text: str) -> tuple[time | None, str]:
+    """A clock time, or else a part of the day as written."""
     if not text.strip():
-        return {}
+        return None, ""
     try:
         clock = parse_time(text)
     except ValueError:
         raise UserError(
             f'--tid: "{text}" är ingen tid (skriv t.ex. 21:30, eller natt/morgon/dag/kväll).'
         ) from None
-    return {"occurred_time": clock} if clock is not None else {"part_of_day": text}
+    return (clock, "") if clock is not None else (None, text)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -174,7 +177,11 @@ def _clock(text: str) -> dict[str, object]:
 @KOMMUN_OPTION
 @click.pass_context
 def import_incidents(
-    ctx: click.Context, path: Path, organisation: str, dry_run: bool, kommun: str | None
+    ctx: click.Context,
+    path: Path,
+    organisation: str,
+    dry_run: bool,  # noqa: FBT001 - click passes flags by name
+    kommun: str | None,
 ) -> None:
     """Importera händelser: en aktörs lista (CSV/XLSX) eller Polisens händelser (JSON)."""
     engine = engine_of(ctx)
@@ -268,7 +275,7 @@ def _document(
         agenda = compile_agenda(session, municipality, _cycle_number(municipality, cykel))
     content = render_format(agenda, fmt, kind)
     if out is None:
-        if fmt in {"docx"}:
+        if fmt == "docx":
             raise UserError(f"{fmt.upper()} skrivs till en fil: ange --ut FIL.")
         click.echo(content.decode(), nl=False)
         return
@@ -336,7 +343,7 @@ def _person(session: Session, municipality_id: int, text: str) -> Person:
 @click.option("--senast", required=True, metavar="DATUM", help="Klart senast (ÅÅÅÅ-MM-DD).")
 @KOMMUN_OPTION
 @click.pass_context
-def decision_command(  # noqa: PLR0913 - one option per part of the decision
+def decision_command(
     ctx: click.Context,
     cykel: int | None,
     insats: str,

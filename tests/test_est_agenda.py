@@ -63,7 +63,7 @@ def falun(session: sa.orm.Session) -> Municipality:
 def test_ics_holds_the_meeting_at_local_time(
     falun_engine: sa.Engine, number: int, day: date, utc_hour: int
 ) -> None:
-    """The invitation parses with icalendar: 09:00 Europe/Stockholm in winter and summer, EST members invited."""
+    """The invitation parses with icalendar: 09:00 Stockholm time in winter and summer, members invited."""
     with transaction(falun_engine) as session:
         agenda = compile_agenda(session, falun(session), number)
     calendar = icalendar.Calendar.from_ical(render_ics(agenda))

@@ -150,7 +150,7 @@ def test_persisting_problem_makes_exactly_one_escalation(engine: sa.Engine, falu
                 municipality = find_municipality(session, "2080")
                 assert municipality is not None
                 run_est_cycle(session, municipality, day)
-                if day.weekday() < 5 and day.day % 3 == 0:  # noqa: PLR2004 - some weekdays: keep the test short
+                if day.weekday() < 5 and day.day % 3 == 0:
                     sweep_and_notify(session, municipality, day)
         day += timedelta(days=1)
     with transaction(engine) as session:
@@ -199,7 +199,7 @@ def test_persisting_problem_makes_exactly_one_escalation(engine: sa.Engine, falu
 
 
 def test_decisions_become_tasks_and_the_protocol(falun_cli: Cli) -> None:
-    """`est beslut` makes an insats and one task for its ansvarig; the protocol prints it; repeat is a no-op."""
+    """`est beslut` makes an insats and one task for its ansvarig; the protocol prints it; once only."""
     args = (
         "est", "beslut", "--kommun", "2080", "--cykel", "6", "--insats", "Ökad närvaro vid busshållplatsen",
         "--omrade", "bojsenburg", "--plats", "busshållplatsen", "--ansvarig", "jonas.ek@example.se",
