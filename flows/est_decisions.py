@@ -1,6 +1,7 @@
 """Insatser decided at an EST meeting: each becomes an Intervention and a task in the reminder engine.
 
-The task (kind ``folj_upp_insats``, key ``insats-beslut:<insats>``) is due on the insats's due date
+The task (kind ``folj_upp_insats``, key ``insats:<insats>:beslut``, the shape the daily sweep
+reads to close it once the insats is done) is due on the insats's due date
 (moved back to a working day) and assigned to its ansvarig, so the daily sweep reminds before it is
 due and escalates it when overdue, like every other task. Its period label ``insats-EST-<n>`` is not a
 meeting label, so the EST cycle does not mark it missed when the next meeting is held; the EST cycle's
@@ -16,12 +17,30 @@ from sqlmodel import Session, select
 
 from flows.est import ensure_cycle
 from models.directory import Person
-from models.est import Intervention
+from models.est import Intervention, InterventionState
 from models.municipality import Municipality
 from models.records import insert_once
 from models.rhythm import rhythm_from_json
 from models.task import Task, TaskKind
 from models.working_days import is_working_day, previous_working_day
+
+
+def decision_key(intervention_id: int) -> str:
+    return f"insats:{intervention_id}:beslut"
+
+
+def close_intervention(
+    session: Session, municipality_id: int, intervention_id: int, state: InterventionState, on: date
+) -> Intervention | None:
+    """Mark an insats done or cancelled on ``on``; its tasks close at the next daily sweep."""
+    intervention = session.get(Intervention, intervention_id)
+    if intervention is None or intervention.municipality_id != municipality_id:
+        return None
+    intervention.state = state
+    intervention.closed_on = on if state != InterventionState.OPEN else None
+    session.add(intervention)
+    session.flush()
+    return intervention
 
 
 def record_decision(
@@ -59,7 +78,7 @@ def record_decision(
     )
     session.add(intervention)
     session.flush()
-    key = f"insats-beslut:{intervention.id}"
+    key = decision_key(intervention.id or 0)
     insert_once(
         session,
         Task(

@@ -389,6 +389,36 @@ def decision_command(
         )
 
 
+@est.command("insats")
+@click.argument("intervention_id", metavar="INSATS", type=int)
+@click.option(
+    "--status",
+    "state",
+    required=True,
+    type=click.Choice(["genomförd", "avbruten", "öppen"]),
+    help="Insatsens nya status.",
+)
+@click.option("--datum", metavar="DATUM", help="När (ÅÅÅÅ-MM-DD). Standard: i dag.")
+@KOMMUN_OPTION
+@click.pass_context
+def intervention_command(
+    ctx: click.Context, intervention_id: int, state: str, datum: str | None, kommun: str | None
+) -> None:
+    """Markera en insats som genomförd eller avbruten: dess uppgifter stängs vid nästa dagliga kontroll."""
+    from flows.est_decisions import close_intervention  # noqa: PLC0415 - flows import Prefect
+    from models.est import InterventionState  # noqa: PLC0415 - beside its use
+
+    day = _date(datum, "--datum", _today())
+    with transaction(engine_of(ctx)) as session:
+        municipality = municipality_of(session, ctx, kommun)
+        found = close_intervention(
+            session, municipality.id or 0, intervention_id, InterventionState(state), day
+        )
+        if found is None:
+            raise UserError(f"Insats {intervention_id} finns inte i {municipality.name}.")
+        click.echo(render("est/insats.txt.j2", intervention=found), nl=False)
+
+
 # ---------------------------------------------------------------------------------------------------
 # skicka, arenden
 

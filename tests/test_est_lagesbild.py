@@ -214,9 +214,8 @@ def test_decisions_become_tasks_and_the_protocol(falun_cli: Cli) -> None:
     engine = sa.create_engine(falun_cli.url)
     with engine.connect() as connection:
         tasks = connection.execute(
-            sa.text(
-                "SELECT kind, due_date, period_label FROM task WHERE idempotency_key LIKE 'insats-beslut:%'"
-            )
+            sa.text("SELECT kind, due_date, period_label FROM task WHERE idempotency_key LIKE :key"),
+            {"key": "insats:%:beslut"},
         ).all()
         assert [(kind, str(due), label) for kind, due, label in tasks] == [
             ("folj_upp_insats", "2025-04-04", "insats-EST-6")
@@ -229,6 +228,29 @@ def test_decisions_become_tasks_and_the_protocol(falun_cli: Cli) -> None:
     assert '"öppna_insatser": 1' in out
     code, out, _ = falun_cli("est", "dagordning", "--kommun", "2080", "--cykel", "9")
     assert "|*Ökad närvaro vid busshållplatsen" in out  # overdue on 2025-04-29: marked and on top
+    with engine.connect() as connection:
+        intervention_id = connection.execute(sa.text("SELECT id FROM intervention")).scalar_one()
+    code, out, _ = falun_cli(
+        "est",
+        "insats",
+        str(intervention_id),
+        "--kommun",
+        "2080",
+        "--status",
+        "genomförd",
+        "--datum",
+        "2025-04-30",
+    )
+    assert code == 0
+    assert "är nu genomförd (2025-04-30)" in out
+    code, _, _ = falun_cli("run", "daglig", "--kommun", "2080", "--as-of", "2025-05-02", "--utan-prefect")
+    assert code == 0
+    with engine.connect() as connection:
+        states = connection.execute(
+            sa.text("SELECT state FROM task WHERE idempotency_key LIKE :key"),
+            {"key": f"insats:{intervention_id}:%"},
+        ).scalars()
+        assert set(states) == {"klar"}
     code, _, err = falun_cli(
         "est",
         "beslut",
