@@ -127,14 +127,8 @@ def report(
             place=_ask(plats, "Plats", default="", required=False),
             organisation=_ask(organisation, "Organisation", default="", required=False),
             reporter_role=_ask(roll, "Din roll", default="", required=False),
-            severity=allvarlighet
-            if allvarlighet is not None
-            else int(_ask(None, "Allvarlighet 1–3", default="1") or "1")
-            if _interactive()
-            else 1,
-            reported_to_police=polisanmald
-            if polisanmald is not None
-            else (click.confirm("Polisanmäld?", default=False) if _interactive() else False),
+            severity=_severity(allvarlighet),
+            reported_to_police=_reported(polisanmald),
             description=_ask(beskrivning, "Kort beskrivning", default="", required=False),
             occurred_time=clock,
             part_of_day=part,
@@ -149,6 +143,27 @@ def report(
             )
         stored = store_incidents(session, [incident])
     click.echo(render("est/rapporterad.txt.j2", incident=incident, stored=stored), nl=False)
+
+
+def _choose(prompt: str, choices: dict[str, object], default: str) -> object:
+    """Ask until one of ``choices`` is typed; the hint is Swedish (click's own would be English)."""
+    while True:
+        answer = str(click.prompt(prompt, default=default)).strip().casefold()
+        if answer in choices:
+            return choices[answer]
+        click.echo(f"Svara {' eller '.join(choices)}.")
+
+
+def _severity(given: int | None) -> int:
+    if given is not None or not _interactive():
+        return given or 1
+    return int(str(_choose("Allvarlighet 1, 2 eller 3", {"1": 1, "2": 2, "3": 3}, "1")))
+
+
+def _reported(given: bool | None) -> bool:  # noqa: FBT001 - the flag's value as given
+    if given is not None or not _interactive():
+        return bool(given)
+    return bool(_choose("Polisanmäld? (ja/nej)", {"ja": True, "nej": False}, "nej"))
 
 
 def _clock(text: str) -> tuple[time | None, str]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -223,3 +227,34 @@ def test_one_name_or_an_organisation_is_not_a_list() -> None:
     assert not looks_like_name_list("Kontakt via Kopparstaden och Räddningstjänsten Dala Mitt.")
     assert not looks_like_name_list("Bråk vid Stora Torget och Nedre Norslund.", ["Nedre Norslund"])
     assert looks_like_name_list("Anna Svensson, Erik Johansson")
+
+
+def test_report_prompts_at_a_terminal(falun_cli: Cli) -> None:
+    """At a terminal `est rapportera` asks for what is missing, in Swedish, and re-asks a bad answer."""
+    master, slave = pty.openpty()
+    environment = {
+        **os.environ,
+        "SAMORDNA_DATABASE_URL": falun_cli.url,
+        "SAMORDNA_DATA_DIR": str(falun_cli.data_dir),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "samordna", "est", "rapportera", "--kommun", "2080"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+    )
+    answers = ["2025-03-06", "kväll", "klotter", "Järnet", "Cykelrummet", "Kopparstaden", "Bovärd"]
+    answers += ["5", "2", "kanske", "ja", "Klotter på väggen."]
+    os.write(master, ("\n".join(answers) + "\n").encode())
+    out, err = process.communicate(timeout=120)
+    os.close(master)
+    os.close(slave)
+    text = out.decode()
+    assert process.returncode == 0, err.decode()
+    assert "Svara 1 eller 2 eller 3." in text
+    assert "Svara ja eller nej." in text
+    assert "Händelsen är sparad: klotter i Järnet, 2025-03-06 (kväll), allvarlighet 2." in text
+    with make_engine(falun_cli.url).connect() as connection:
+        row = connection.execute(sa.text("SELECT reported_to_police, place FROM incident")).one()
+    assert tuple(row) == (True, "Cykelrummet")
