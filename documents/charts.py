@@ -91,7 +91,11 @@ def grouped_bar_chart(
         positions = [position + index * width for position in range(len(groups))]
         axes.bar(positions, numbers, width=width, label=name, color=PALETTE[index % len(PALETTE)])
     axes.set_xticks([position + 0.4 - width / 2 for position in range(len(groups))], groups)
+    # Rotated labels end at their tick, so long neighbours do not run into each other.
     axes.tick_params(axis="x", labelrotation=30)
+    for label in axes.get_xticklabels():
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
     axes.set_ylabel(value_label)
     axes.set_title(title, loc="left")
     axes.legend(frameon=False)
