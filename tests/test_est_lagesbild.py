@@ -10,15 +10,17 @@ from sqlmodel import select
 
 from flows.daily_sweep import sweep_and_notify
 from flows.est import run_est_cycle
-from flows.est_agenda import compile_agenda, render_html, render_text
+from flows.est_agenda import compile_agenda, est_agenda_flow, render_html, render_text
 from flows.est_demo import generate_incidents
-from flows.est_situation import UNKNOWN_AREA
+from flows.est_situation import UNKNOWN_AREA, period_of, persisting_findings
 from models.db import transaction
+from models.enums import ForumKind
 from models.escalation import Escalation, EscalationReason
 from models.est import PersistingProblem
 from models.incident import Incident, IncidentSource, store_incidents
 from models.municipality import find_municipality
 from models.outbox import OutboxMessage
+from models.rhythm import rhythm_from_json
 from tests.conftest import Cli
 
 MEETING = date(2025, 3, 18)  # EST-6 in Falun's rhythm (first meeting 2025-01-07, every 14 days)
@@ -265,3 +267,27 @@ def test_decisions_become_tasks_and_the_protocol(falun_cli: Cli) -> None:
     )
     assert code == 1
     assert "hittar ingen person" in err
+
+
+def test_streaks_need_every_period_at_the_threshold() -> None:
+    """A streak counts periods at or above the threshold from the newest back; one below breaks it;
+    an unknown area is never raised; "båda" raises to the BRÅ and kommunledningen."""
+    rhythm = rhythm_from_json({"est": {"ihallande": {"troskel": 5, "perioder": 3, "eskalera_till": "båda"}}})
+    windows = [period_of(rhythm, number) for number in range(10, 4, -1)]
+    by_window = {
+        0: {("Järnet", "brand"): 5, ("Slätta", "klotter"): 9, (UNKNOWN_AREA, "annat"): 9},
+        1: {("Järnet", "brand"): 7, ("Slätta", "klotter"): 4, (UNKNOWN_AREA, "annat"): 9},
+        2: {("Järnet", "brand"): 5, (UNKNOWN_AREA, "annat"): 9},
+        3: {("Järnet", "brand"): 6},
+        4: {("Järnet", "brand"): 2},
+    }
+    findings = persisting_findings(rhythm, windows, by_window)
+    assert [(f.area, f.category) for f in findings] == [("Järnet", "brand")]
+    assert [(step.number, step.count) for step in findings[0].streak] == [(7, 6), (8, 5), (9, 7), (10, 5)]
+    assert findings[0].forums == (ForumKind.LOCAL_BRA, ForumKind.MUNICIPAL_MANAGEMENT)
+    assert persisting_findings(rhythm, windows, {0: by_window[0], 1: by_window[1]}) == []
+
+
+def test_agenda_flow_is_deployed_by_name() -> None:
+    """prefect.yaml's est-dagordning entrypoint is the flow named est-dagordning."""
+    assert est_agenda_flow.name == "est-dagordning"
