@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from documents import calendar, charts, word
@@ -146,12 +147,14 @@ def decisions(session: Session, municipality_id: int, rhythm: Rhythm, number: in
     ]
 
 
-def forum_items(session: Session, municipality_id: int) -> list[ForumItem]:
-    """Persisting problems raised to a forum and not resolved, oldest first."""
+def forum_items(session: Session, municipality_id: int, as_of: date) -> list[ForumItem]:
+    """Persisting problems raised to a forum by ``as_of`` and not resolved then, oldest first."""
     rows = session.exec(
         select(PersistingProblem)
         .where(
-            PersistingProblem.municipality_id == municipality_id, col(PersistingProblem.resolved_on).is_(None)
+            col(PersistingProblem.municipality_id) == municipality_id,
+            col(PersistingProblem.opened_on) <= as_of,
+            sa.or_(col(PersistingProblem.resolved_on).is_(None), col(PersistingProblem.resolved_on) > as_of),
         )
         .order_by(col(PersistingProblem.opened_on), col(PersistingProblem.id))
     ).all()
@@ -161,7 +164,7 @@ def forum_items(session: Session, municipality_id: int) -> list[ForumItem]:
             category=row.category,
             forum="BRÅ" if row.forum_kind == "lokala_bra" else "kommunledningen",
             meeting_on=row.forum_meeting_on,
-            history=list(row.history),
+            history=[entry for entry in row.history if str(entry.get("end", "")) <= as_of.isoformat()],
             opened_on=row.opened_on,
         )
         for row in rows
@@ -186,7 +189,7 @@ def compile_agenda(
         participants=participants(session, municipality_id),
         situation=situation,
         decisions=decisions(session, municipality_id, rhythm, number),
-        forum_items=forum_items(session, municipality_id),
+        forum_items=forum_items(session, municipality_id, as_of or meeting_date(rhythm, number)),
         stamp=moment_of(as_of or meeting_date(rhythm, number)),
     )
 
@@ -288,6 +291,7 @@ def _context(agenda: EstAgenda, charts_png: dict[str, bytes] | None) -> dict[str
         "weekdays": WEEKDAYS,
         "busiest": _busiest_times(situation),
         "forum_items": agenda.forum_items,
+        "raised": {(item.area, item.category) for item in agenda.forum_items},
     }
 
 
@@ -412,6 +416,11 @@ def render_ics(agenda: EstAgenda) -> bytes:
         attendees=[person.email for person in agenda.participants if person.email],
     )
     return calendar.ics_calendar([event], name=title(agenda), stamp=agenda.stamp, method="REQUEST")
+
+
+def render_situation_text(agenda: EstAgenda) -> str:
+    """The EST-lägesbild alone (``samordna est lagesbild``): figures, insatser, persisting problems."""
+    return render("est/lagesbild.txt.j2", **_context(agenda, None))
 
 
 def render_format(agenda: EstAgenda, fmt: str, kind: str = AGENDA) -> bytes:

@@ -31,7 +31,7 @@ from flows.est import meeting_at, meeting_date
 from models.directory import Forum, ForumMeeting, Person
 from models.enums import ForumKind
 from models.escalation import Escalation, EscalationLevel, EscalationReason
-from models.est import Intervention, InterventionState, PersistingProblem
+from models.est import EstCycle, Intervention, InterventionState, PersistingProblem
 from models.incident import Incident
 from models.records import Event, insert_once
 from models.rhythm import EscalationTarget, Rhythm
@@ -205,13 +205,28 @@ def hot_times(session: Session, municipality_id: int, start: date, end: date) ->
     return grid, without
 
 
-def intervention_lines(session: Session, municipality_id: int, as_of: date) -> list[InterventionLine]:
-    """Open insatser with ansvarig and due date; overdue on top (most overdue first), then by due date."""
-    rows = session.exec(
+def intervention_lines(
+    session: Session, municipality_id: int, as_of: date, before_number: int | None = None
+) -> list[InterventionLine]:
+    """Insatser open on ``as_of`` (decided at a meeting before ``before_number``, when given), with
+    ansvarig and due date; overdue on top (most overdue first), then by due date."""
+    query = (
         select(Intervention, Person)
         .join(Person, col(Person.id) == col(Intervention.responsible_person_id), isouter=True)
-        .where(Intervention.municipality_id == municipality_id, Intervention.state == InterventionState.OPEN)
-    ).all()
+        .join(EstCycle, col(EstCycle.id) == col(Intervention.est_cycle_id), isouter=True)
+        .where(
+            col(Intervention.municipality_id) == municipality_id,
+            sa.or_(
+                col(Intervention.state) == InterventionState.OPEN,
+                col(Intervention.closed_on) > as_of,  # closed later: still open on the day looked at
+            ),
+        )
+    )
+    if before_number is not None:
+        query = query.where(
+            sa.or_(col(EstCycle.number) < before_number, col(Intervention.est_cycle_id).is_(None))
+        )
+    rows = session.exec(query).all()
     lines = [
         InterventionLine(
             id=intervention.id or 0,
@@ -220,7 +235,7 @@ def intervention_lines(session: Session, municipality_id: int, as_of: date) -> l
             place=intervention.place,
             responsible=person.name if person is not None else "ingen ansvarig",
             due_date=intervention.due_date,
-            status="försenad" if intervention.due_date < as_of else intervention.state.value,
+            status="försenad" if intervention.due_date < as_of else InterventionState.OPEN.value,
             overdue_working_days=working_days_between(intervention.due_date, as_of)
             if intervention.due_date < as_of
             else 0,
@@ -318,7 +333,7 @@ def compile_situation(
         hot_spots=hot_spots(counts, previous),
         hot_times=grid,
         without_hour=without,
-        interventions=intervention_lines(session, municipality_id, as_of or period.end),
+        interventions=intervention_lines(session, municipality_id, as_of or period.end, number),
         persisting=persisting_findings(
             rhythm, windows, {index: by_window[index] for index in range(len(windows))}
         ),

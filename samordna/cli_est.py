@@ -241,7 +241,7 @@ CYKEL_OPTION = click.option(
 @click.pass_context
 def situation(ctx: click.Context, cykel: int | None, fmt: str, kommun: str | None) -> None:
     """Visa EST-lägesbilden för en period (antal, förändring, hot-spots, ihållande problem)."""
-    from flows.est_agenda import compile_agenda, render_text  # noqa: PLC0415 - flows import Prefect
+    from flows.est_agenda import compile_agenda, render_situation_text  # noqa: PLC0415 - flows import Prefect
 
     with transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
@@ -277,7 +277,7 @@ def situation(ctx: click.Context, cykel: int | None, fmt: str, kommun: str | Non
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    click.echo(render_text(agenda), nl=False)
+    click.echo(render_situation_text(agenda), nl=False)
 
 
 def _document(
