@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine (README starts with them):
 #   make demo   installs Samordna into .venv and runs the main job on the embedded SQLite default
-#   make test   installs Samordna with its development tools and runs the whole test suite
+#   make test   installs Samordna with its development tools and runs the whole test suite (two workers)
 # uv lives in its own small venv (.uv) so that `uv sync` never removes itself from .venv.
 
 UV := .uv/bin/uv
@@ -24,7 +24,7 @@ test: install-dev
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
-	.venv/bin/pytest -p no:cacheprovider
+	.venv/bin/pytest -p no:cacheprovider -n 2 --dist loadfile
 
 clean:
 	rm -rf .venv .uv var

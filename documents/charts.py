@@ -27,9 +27,18 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 DPI = 110
 
 
-def _figure(width: float = 7.0, height: float = 3.2) -> tuple[Figure, Axes]:
+# Fixed margins (left, bottom, right, top as fractions of the figure) instead of the constrained
+# layout: half the drawing time, for pages that draw many charts at once (the EST agenda). The caller
+# chooses margins that fit its labels.
+Margins = tuple[float, float, float, float]
+
+
+def _figure(width: float = 7.0, height: float = 3.2, margins: Margins | None = None) -> tuple[Figure, Axes]:
     # Figure() rather than pyplot: no global figure registry, so charts drawn in a loop leak nothing.
-    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    figure = Figure(figsize=(width, height), dpi=DPI, layout=None if margins else "constrained")
+    if margins:
+        left, bottom, right, top = margins
+        figure.subplots_adjust(left=left, bottom=bottom, right=right, top=top)
     axes = figure.add_subplot()
     axes.spines[["top", "right"]].set_visible(False)
     return figure, axes
@@ -50,9 +59,10 @@ def bar_chart(
     value_label: str = "",
     horizontal: bool = True,
     fmt: str = "png",
+    margins: Margins | None = None,
 ) -> bytes:
     """One bar per label, in the given order; horizontal by default so Swedish labels stay readable."""
-    figure, axes = _figure(height=max(2.2, 0.35 * len(values) + 1.0) if horizontal else 3.2)
+    figure, axes = _figure(height=max(2.2, 0.35 * len(values) + 1.0) if horizontal else 3.2, margins=margins)
     labels, numbers = list(values), list(values.values())
     if horizontal:
         axes.barh(labels[::-1], numbers[::-1], color=PALETTE[0])
@@ -73,17 +83,22 @@ def grouped_bar_chart(
     value_label: str = "",
     colours: Sequence[str] | None = None,
     fmt: str = "png",
+    margins: Margins | None = None,
 ) -> bytes:
     """Bars per group, one colour per series (e.g. this period against the previous one); ``colours``
     overrides the palette where a colour means something (a traffic light)."""
-    figure, axes = _figure()
+    figure, axes = _figure(margins=margins)
     width = 0.8 / max(1, len(series))
     chosen = list(colours) if colours else list(PALETTE)
     for index, (name, numbers) in enumerate(series.items()):
         positions = [position + index * width for position in range(len(groups))]
         axes.bar(positions, numbers, width=width, label=name, color=chosen[index % len(chosen)])
     axes.set_xticks([position + 0.4 - width / 2 for position in range(len(groups))], groups)
+    # Rotated labels end at their tick, so long neighbours do not run into each other.
     axes.tick_params(axis="x", labelrotation=30)
+    for label in axes.get_xticklabels():
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
     axes.set_ylabel(value_label)
     axes.set_title(title, loc="left")
     axes.legend(frameon=False)
@@ -121,9 +136,10 @@ def heatmap(
     *,
     title: str,
     fmt: str = "png",
+    margins: Margins | None = None,
 ) -> bytes:
     """A grid of counts (e.g. weekday × hour), darker for more; each cell's number printed when it fits."""
-    figure, axes = _figure(height=max(2.4, 0.32 * len(rows) + 1.2))
+    figure, axes = _figure(height=max(2.4, 0.32 * len(rows) + 1.2), margins=margins)
     image = axes.imshow(values, aspect="auto", cmap="Blues")
     axes.set_yticks(range(len(rows)), list(rows))
     axes.set_xticks(range(len(columns)), list(columns))

@@ -383,7 +383,12 @@ def _load(session: Session, municipality: Municipality, as_of: date) -> _Sweep:
         interventions={item.id: item for item in interventions if item.id is not None},
         reports=reports,
         open_tasks=list(open_tasks),
-        open_escalations=open_escalations(session, municipality_id),
+        # A persisting EST problem is raised and resolved by the EST cycle (flows/est_situation.py).
+        open_escalations=[
+            escalation
+            for escalation in open_escalations(session, municipality_id)
+            if escalation.reason != EscalationReason.PERSISTING_PROBLEM
+        ],
     )
 
 

@@ -5,6 +5,9 @@ Meeting ``n`` of a kommun is ``rhythm.est.first_meeting + (n - 1) * interval_day
 local time does not. A meeting on a holiday still happens as scheduled (the EST group decides); only due
 dates move to the previous working day.
 
+On a meeting day the period that closes is judged for persisting problems (flows/est_situation.py:
+``close_period``), each raised once to the forum the kommun's rutin names.
+
 For a meeting, the cycle ensures its EstCycle row (period = the day after the previous meeting up to
 the meeting day) and creates, once each:
 - a ``rapportera_handelser`` task to every member of the kommun's EST group, due
@@ -147,6 +150,14 @@ def _ensure_cycle(
     return [Event(when=as_of, kind=NEW_PERIOD, subject=subject)]
 
 
+def ensure_cycle(session: Session, municipality_id: int, rhythm: Rhythm, number: int) -> EstCycle:
+    """The EstCycle row of meeting ``number``, created if missing (once, by its unique key)."""
+    _ensure_cycle(session, municipality_id, rhythm, number, meeting_date(rhythm, number))
+    return session.exec(
+        select(EstCycle).where(EstCycle.municipality_id == municipality_id, EstCycle.number == number)
+    ).one()
+
+
 def _task(
     municipality_id: int, number: int, kind: TaskKind, subject: str, due: date, person: Person, key: str
 ) -> Task:
@@ -223,8 +234,21 @@ def run_est_cycle(session: Session, municipality: Municipality, as_of: date) -> 
         events.extend(_ensure_cycle(session, municipality_id, rhythm, number, as_of))
     events.extend(_meeting_tasks(session, municipality_id, rhythm, upcoming, as_of))
     events.extend(_miss_held_meeting_tasks(session, municipality_id, rhythm, as_of))
+    held = held_meeting_number(rhythm, as_of)
+    if held is not None:
+        # est_situation builds on this module's calendar, so it is imported here, not at the top.
+        from flows.est_situation import close_period  # noqa: PLC0415 - see the comment above
+
+        events.extend(close_period(session, municipality_id, rhythm, held, as_of))
     session.flush()
     return events
+
+
+def held_meeting_number(rhythm: Rhythm, as_of: date) -> int | None:
+    """The newest meeting on or before ``as_of`` (its period has closed), or None before the first."""
+    current = cycle_number_at(rhythm, as_of)
+    number = current if meeting_date(rhythm, current) <= as_of else current - 1
+    return number if number >= 1 else None
 
 
 def _miss_held_meeting_tasks(

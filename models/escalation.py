@@ -29,6 +29,7 @@ class EscalationReason(StrEnum):
     REPORTED_STALLED = "rapporterad_avstannad"
     PAST_END_DATE = "efter_slutdatum"
     INTERVENTION_OVERDUE = "insats_försenad"
+    PERSISTING_PROBLEM = "ihållande_problem"  # EST: the same area and category above threshold N periods
 
 
 class Escalation(SQLModel, table=True):

@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from models.types import StrEnumType, UTCDateTime
+from models.types import StrEnumType, UTCDateTime, utcnow
 
 
 class EstCycle(SQLModel, table=True):
@@ -41,6 +41,7 @@ class Intervention(SQLModel, table=True):
     est_cycle_id: int | None = Field(default=None, foreign_key="est_cycle.id")
     title: str = Field(max_length=1000)
     area: str = Field(default="", max_length=200)
+    place: str = Field(default="", max_length=200)
     responsible_person_id: int | None = Field(default=None, foreign_key="person.id")
     due_date: date
     state: InterventionState = Field(default=InterventionState.OPEN, sa_type=StrEnumType(InterventionState))
@@ -62,5 +63,47 @@ def open_interventions(session: Session, municipality_id: int) -> list[Intervent
                 Intervention.municipality_id == municipality_id, Intervention.state == InterventionState.OPEN
             )
             .order_by(col(Intervention.due_date), col(Intervention.id))
+        )
+    )
+
+
+class PersistingProblem(SQLModel, table=True):
+    """The same area and category above the kommun's threshold in N consecutive EST periods.
+
+    One row per streak (key: kommun, area, category and the first period of the streak), so however
+    often the flows run, a streak is raised once: one Escalation, and one item on the agenda of the
+    forum the kommun's rutin names (the BRÅ or kommunledningen), with its history of periods and counts.
+    """
+
+    __tablename__ = "persisting_problem"
+    __table_args__ = (sa.UniqueConstraint("dedupe_key", name="uq_persisting_problem_dedupe_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    area: str = Field(max_length=80)
+    category: str = Field(max_length=40)
+    first_cycle_number: int = Field(description="The first EST period of the streak")
+    last_cycle_number: int = Field(description="The newest period the streak is known to hold")
+    # [{"period": "EST-12", "start": "2025-05-21", "end": "2025-06-03", "count": 7}, …]
+    history: list[dict[str, object]] = Field(default_factory=list, sa_type=sa.JSON)
+    forum_kind: str = Field(max_length=40, description="lokala_bra or kommunledningen")
+    forum_meeting_on: date | None = Field(default=None, description="The forum meeting it goes to")
+    escalation_id: int | None = Field(default=None, foreign_key="escalation.id")
+    opened_on: date
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    resolved_on: date | None = None
+    dedupe_key: str = Field(max_length=300)
+
+
+def open_persisting_problems(session: Session, municipality_id: int) -> list[PersistingProblem]:
+    """The kommun's persisting problems that are not resolved, oldest first."""
+    return list(
+        session.exec(
+            select(PersistingProblem)
+            .where(
+                PersistingProblem.municipality_id == municipality_id,
+                col(PersistingProblem.resolved_on).is_(None),
+            )
+            .order_by(col(PersistingProblem.opened_on), col(PersistingProblem.id))
         )
     )

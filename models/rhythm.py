@@ -9,6 +9,7 @@ practice, so a kommun states only what differs.
 from __future__ import annotations
 
 from datetime import date, time
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -20,6 +21,103 @@ class _Config(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
 
 
+class IncidentKind(StrEnum):
+    """Whether an incident category is a crime or a matter of insecurity (otrygghet)."""
+
+    CRIME = "brott"
+    INSECURITY = "otrygghet"
+
+
+class IncidentCategory(_Config):
+    """A category of EST incidents: a stable key, its Swedish name, brott or otrygghet, and the police
+    event types (Polisens öppna händelser, field ``type``) that map to it."""
+
+    key: str = Field(alias="nyckel", min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(alias="namn", min_length=1, max_length=80)
+    kind: IncidentKind = Field(alias="typ")
+    police_types: tuple[str, ...] = Field(default=(), alias="polisen")
+
+
+def _default_categories() -> tuple[IncidentCategory, ...]:
+    rows: tuple[tuple[str, str, IncidentKind, tuple[str, ...]], ...] = (
+        ("skadegorelse", "Skadegörelse", IncidentKind.CRIME, ("Skadegörelse",)),
+        ("klotter", "Klotter", IncidentKind.CRIME, ("Klotter",)),
+        ("nedskrapning", "Nedskräpning", IncidentKind.INSECURITY, ("Nedskräpning",)),
+        ("otrygg_plats", "Bristande belysning / otrygg plats", IncidentKind.INSECURITY, ()),
+        ("storande_samling", "Störande samling", IncidentKind.INSECURITY, ("Ordningslagen", "Fylleri/LOB")),
+        (
+            "narkotika",
+            "Narkotika (misstänkt försäljning, påverkade personer)",
+            IncidentKind.CRIME,
+            ("Narkotikabrott", "Rattfylleri"),
+        ),
+        (
+            "vald_hot",
+            "Våld och hot",
+            IncidentKind.CRIME,
+            (
+                "Misshandel",
+                "Misshandel, grov",
+                "Olaga hot",
+                "Våld/hot mot tjänsteman",
+                "Rån",
+                "Rån övrigt",
+                "Skottlossning",
+                "Knivlagen",
+                "Bråk",
+            ),
+        ),
+        (
+            "stold_inbrott",
+            "Stöld och inbrott",
+            IncidentKind.CRIME,
+            (
+                "Stöld",
+                "Stöld/inbrott",
+                "Inbrott",
+                "Stöld, ringa",
+                "Inbrott, försök",
+                "Fordonsstöld",
+                "Butiksstöld",
+            ),
+        ),
+        ("brand", "Brand", IncidentKind.CRIME, ("Brand", "Brand automatlarm", "Mordbrand")),
+        ("buskorning", "Buskörning", IncidentKind.INSECURITY, ("Trafikbrott", "Olovlig körning")),
+        ("annat", "Annat", IncidentKind.INSECURITY, ()),
+    )
+    return tuple(
+        IncidentCategory(key=key, name=name, kind=kind, police_types=types) for key, name, kind, types in rows
+    )
+
+
+class EstArea(_Config):
+    """An area (område) of the kommun: its name, other spellings, and the police location names
+    (``location.name``) or place names that mean it."""
+
+    name: str = Field(alias="namn", min_length=1, max_length=80)
+    aliases: tuple[str, ...] = Field(default=(), alias="alias")
+    # Optional centre ("lat,lng") and radius: a police event whose gps lies within it maps here.
+    gps: str = Field(default="", alias="gps", pattern=r"^$|^-?\d+(\.\d+)?,\s*-?\d+(\.\d+)?$")
+    radius_m: int = Field(default=0, ge=0, le=20000, alias="radie_m")
+
+
+class EscalationTarget(StrEnum):
+    """Where the kommun's rutin raises a persisting problem."""
+
+    BRA = "bra"
+    MANAGEMENT = "kommunledningen"
+    BOTH = "båda"
+
+
+class PersistingRule(_Config):
+    """A persisting problem: the same area and category with at least ``threshold`` incidents in each
+    of ``periods`` consecutive EST periods; raised to ``escalate_to``."""
+
+    threshold: int = Field(default=5, ge=1, le=1000, alias="troskel")
+    periods: int = Field(default=3, ge=2, le=26, alias="perioder")
+    escalate_to: EscalationTarget = Field(default=EscalationTarget.BRA, alias="eskalera_till")
+
+
 class EstRhythm(_Config):
     """EST: a meeting every ``interval_days`` from ``first_meeting`` at ``meeting_time`` local time."""
 
@@ -29,6 +127,42 @@ class EstRhythm(_Config):
     report_lead_working_days: int = Field(default=2, ge=0, le=10, alias="rapportera_dagar_fore")
     agenda_lead_working_days: int = Field(default=1, ge=0, le=10, alias="dagordning_dagar_fore")
     place: str = Field(default="", alias="plats")
+    meeting_minutes: int = Field(default=90, ge=15, le=480, alias="motets_langd_minuter")
+    areas: tuple[EstArea, ...] = Field(default=(), alias="omraden")
+    categories: tuple[IncidentCategory, ...] = Field(default_factory=_default_categories, alias="kategorier")
+    persisting: PersistingRule = Field(default_factory=PersistingRule, alias="ihallande")
+    # Police event types (prefixes) that are no EST incident: summaries, traffic accidents, searches.
+    police_ignore: tuple[str, ...] = Field(
+        default=(
+            "Sammanfattning",
+            "Trafikolycka",
+            "Trafikkontroll",
+            "Försvunnen person",
+            "Fjällräddning",
+            "Sjöräddning",
+            "Arbetsplatsolycka",
+            "Polisinsats/kommendering",
+            "Kontroll person/fordon",
+            "Naturkatastrof",
+            "Djur",
+            "Övrigt",
+            "Uppdatering",
+        ),
+        alias="polisen_ignorera",
+    )
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> EstRhythm:
+        keys = [category.key for category in self.categories]
+        if len(set(keys)) != len(keys):
+            raise ValueError("kategoriernas nycklar måste vara unika")
+        if not self.categories:
+            raise ValueError("minst en kategori behövs")
+        return self
+
+    def category(self, key: str) -> IncidentCategory | None:
+        """The category with this key."""
+        return next((category for category in self.categories if category.key == key), None)
 
 
 class FollowUpRhythm(_Config):

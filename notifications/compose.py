@@ -104,6 +104,10 @@ ASKS: dict[EscalationReason, str] = {
     EscalationReason.INTERVENTION_OVERDUE: (
         "Ta reda på varför insatsen dröjer och se till att den genomförs, omplaneras eller avslutas."
     ),
+    EscalationReason.PERSISTING_PROBLEM: (
+        "Ta upp problemet på nästa möte och besluta om mer omfattande insatser; perioderna och antalen "
+        "finns i EST-dagordningen och i samordna est arenden."
+    ),
 }
 MEASURE_ASK = (
     "Besluta om åtgärden ska fortsätta som planerat, få nya resurser eller en ny ansvarig, "

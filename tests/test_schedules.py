@@ -52,6 +52,7 @@ EXPECTED = {
     "lagesbild": "flows/situation_assessment.py:situation_assessment_flow",
     "daglig-kontroll": "flows/daily_sweep.py:daily_sweep_flow",
     "leverans": "flows/delivery.py:delivery_flow",
+    "est-dagordning": "flows/est_agenda.py:est_agenda_flow",
     "sspf-falun": "flows/sspf.py:sspf_flow",
 }
 
@@ -122,6 +123,7 @@ def test_schedule_kinds_and_parameters(document, specs):
         "lagesbild": RRuleSchedule,
         "daglig-kontroll": CronSchedule,
         "leverans": CronSchedule,
+        "est-dagordning": CronSchedule,
         "sspf-falun": CronSchedule,
     }
     assert {entry["name"]: entry.get("parameters") for entry in raw_deployments(document)} == {
@@ -130,6 +132,7 @@ def test_schedule_kinds_and_parameters(document, specs):
         "lagesbild": None,
         "daglig-kontroll": None,
         "leverans": None,
+        "est-dagordning": None,
         "sspf-falun": {"kommun": "2080"},
     }
     assert {(found[0].active, len(found[0].parameters)) for found in specs.values()} == {(True, 0)}

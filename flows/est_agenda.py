@@ -1,0 +1,517 @@
+"""The EST meeting's agenda (dagordning) and protocol (protokoll), and sending the agenda.
+
+``compile_agenda`` gathers one meeting: date, time, place, participants (the EST group), the period's
+EST-lägesbild (flows/est_situation.py), proposals (persisting problems to raise, hot-spots to act on),
+and the insatser decided at the meeting (for the protocol). Renderers turn it into HTML (charts as
+PNG data URIs), plain text, DOCX (documents.word, from a line template) and an ICS invitation
+(documents.calendar: the meeting at its local time, the EST group as attendees).
+
+``send_agendas`` (flow ``est-dagordning``, weekdays 07:15) writes the agenda to every EST member
+through the outbox ``agenda_lead_working_days`` working days before the meeting (or later, up to the
+meeting day, when a run was missed), exactly once per meeting and recipient: dedupe key
+``est-dagordning:<kommun>:EST-<n>:<person>``. The outbox carries no attachments, so the DOCX and the ICS
+(and the HTML with charts) are written under ``SAMORDNA_DATA_DIR/est/<kommunkod>/EST-<n>/`` and the
+message names them; ``samordna est dagordning`` renders the same files on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from documents import calendar, charts, word
+from flows.est import cycle_number_at, est_members, has_est_group, meeting_date
+from flows.est_situation import WEEKDAYS, EstSituation, compile_situation
+from flows.orchestration import cycle_flow
+from models.directory import Organisation, Person
+from models.est import Intervention, PersistingProblem, est_cycle_by_number
+from models.municipality import Municipality
+from models.outbox import MessageKind, OutboxMessage
+from models.records import Event, insert_many, moment_of
+from models.rhythm import Rhythm, rhythm_from_json
+from models.working_days import add_working_days, previous_working_day
+from samordna.settings import get_settings
+from samordna.text import render
+
+FORMATS = ("html", "text", "docx", "ics")
+AGENDA = "dagordning"
+PROTOCOL = "protokoll"
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    person_id: int
+    name: str
+    title: str
+    organisation: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An insats decided at the meeting (from the Intervention rows of its EstCycle)."""
+
+    id: int
+    title: str
+    area: str
+    place: str
+    responsible: str
+    due_date: date
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class ForumItem:
+    """A persisting problem on its way to a forum: raised when, to which meeting, with its history."""
+
+    area: str
+    category: str
+    forum: str
+    meeting_on: date | None
+    history: list[dict[str, object]]
+    opened_on: date
+
+
+@dataclass(slots=True)
+class EstAgenda:
+    municipality_name: str
+    municipality_code: str
+    number: int
+    meeting_at: datetime
+    meeting_end: datetime
+    place: str
+    participants: list[Participant]
+    situation: EstSituation
+    decisions: list[Decision] = field(default_factory=list)
+    forum_items: list[ForumItem] = field(default_factory=list)
+    stamp: datetime = field(default_factory=lambda: moment_of(date(2025, 1, 1)))
+
+    @property
+    def uid(self) -> str:
+        return f"est-{self.municipality_code}-{self.number}@samordna"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Compiling
+
+
+def participants(session: Session, municipality_id: int) -> list[Participant]:
+    """The EST group's members with their organisation's name."""
+    members = est_members(session, municipality_id)
+    organisation_ids = {member.organisation_id for member in members if member.organisation_id}
+    names = {
+        organisation.id: organisation.name
+        for organisation in session.exec(
+            select(Organisation).where(col(Organisation.id).in_(organisation_ids))
+        )
+    }
+    return [
+        Participant(
+            person_id=member.id or 0,
+            name=member.name,
+            title=member.title,
+            organisation=names.get(member.organisation_id, "") if member.organisation_id else "",
+            email=member.email,
+        )
+        for member in members
+    ]
+
+
+def decisions(session: Session, municipality_id: int, rhythm: Rhythm, number: int) -> list[Decision]:
+    """The insatser decided at meeting ``number``, by due date."""
+    cycle = est_cycle_by_number(session, municipality_id, number)
+    if cycle is None:
+        return []
+    rows = session.exec(
+        select(Intervention, Person)
+        .join(Person, col(Person.id) == col(Intervention.responsible_person_id), isouter=True)
+        .where(Intervention.est_cycle_id == cycle.id)
+        .order_by(col(Intervention.due_date), col(Intervention.id))
+    ).all()
+    del rhythm
+    return [
+        Decision(
+            id=intervention.id or 0,
+            title=intervention.title,
+            area=intervention.area,
+            place=intervention.place,
+            responsible=person.name if person else "ingen ansvarig",
+            due_date=intervention.due_date,
+            state=intervention.state.value,
+        )
+        for intervention, person in rows
+    ]
+
+
+def forum_items(session: Session, municipality_id: int, as_of: date) -> list[ForumItem]:
+    """Persisting problems raised to a forum by ``as_of`` and not resolved then, oldest first."""
+    rows = session.exec(
+        select(PersistingProblem)
+        .where(
+            col(PersistingProblem.municipality_id) == municipality_id,
+            col(PersistingProblem.opened_on) <= as_of,
+            sa.or_(col(PersistingProblem.resolved_on).is_(None), col(PersistingProblem.resolved_on) > as_of),
+        )
+        .order_by(col(PersistingProblem.opened_on), col(PersistingProblem.id))
+    ).all()
+    return [
+        ForumItem(
+            area=row.area,
+            category=row.category,
+            forum="BRÅ" if row.forum_kind == "lokala_bra" else "kommunledningen",
+            meeting_on=row.forum_meeting_on,
+            history=[entry for entry in row.history if str(entry.get("end", "")) <= as_of.isoformat()],
+            opened_on=row.opened_on,
+        )
+        for row in rows
+    ]
+
+
+def compile_agenda(
+    session: Session, municipality: Municipality, number: int, as_of: date | None = None
+) -> EstAgenda:
+    """Everything the agenda (and the protocol) of EST meeting ``number`` prints."""
+    municipality_id = municipality.id or 0
+    rhythm = rhythm_from_json(municipality.rhythm)
+    situation = compile_situation(session, municipality_id, rhythm, number, as_of)
+    start = situation.meeting_at
+    return EstAgenda(
+        municipality_name=municipality.name,
+        municipality_code=municipality.code,
+        number=number,
+        meeting_at=start,
+        meeting_end=start + timedelta(minutes=rhythm.est.meeting_minutes),
+        place=rhythm.est.place,
+        participants=participants(session, municipality_id),
+        situation=situation,
+        decisions=decisions(session, municipality_id, rhythm, number),
+        forum_items=forum_items(session, municipality_id, as_of or meeting_date(rhythm, number)),
+        stamp=moment_of(as_of or meeting_date(rhythm, number)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _change(now: int, before: int) -> str:
+    if before == 0:
+        return "ny" if now else "–"
+    percent = round(100 * (now - before) / before)
+    return f"{percent:+d} %"
+
+
+def _rows(agenda: EstAgenda) -> list[dict[str, object]]:
+    """Category rows of the summary table: this period, previous, a year ago, change."""
+    situation = agenda.situation
+    return [
+        {
+            "key": key,
+            "name": name,
+            "count": situation.category_total(situation.counts, key),
+            "previous": situation.category_total(situation.previous, key),
+            "year_ago": situation.category_total(situation.year_ago, key),
+            "change": _change(
+                situation.category_total(situation.counts, key),
+                situation.category_total(situation.previous, key),
+            ),
+        }
+        for key, name in situation.categories.items()
+    ]
+
+
+def _matrix(agenda: EstAgenda) -> tuple[list[str], list[dict[str, object]]]:
+    """Area × category counts of the period: the categories with any count as columns."""
+    situation = agenda.situation
+    used = [key for key in situation.categories if situation.category_total(situation.counts, key)]
+    rows = [
+        {
+            "area": area,
+            "cells": [situation.counts.get((area, key), 0) for key in used],
+            "total": situation.by_area.get(area, 0),
+        }
+        for area in situation.areas
+        if situation.by_area.get(area, 0)
+    ]
+    return used, rows
+
+
+def agenda_charts(agenda: EstAgenda) -> dict[str, bytes]:
+    """The agenda's charts as PNG: categories against the previous period and a year ago, areas,
+    and hot-times (weekday × hour)."""
+    situation = agenda.situation
+    # Short labels ("Narkotika", not its whole definition) keep the chart legible and its layout quick.
+    names = [name.split(" (")[0].split(" / ")[0] for name in situation.categories.values()]
+    keys = list(situation.categories)
+    by_category = charts.grouped_bar_chart(
+        names,
+        {
+            f"EST-{agenda.number}": [situation.category_total(situation.counts, key) for key in keys],
+            "Förra perioden": [situation.category_total(situation.previous, key) for key in keys],
+            "Samma period i fjol": [situation.category_total(situation.year_ago, key) for key in keys],
+        },
+        title="Händelser per kategori",
+        value_label="antal",
+        margins=(0.1, 0.32, 0.98, 0.9),
+    )
+    by_area = charts.bar_chart(
+        {area: situation.by_area.get(area, 0) for area in situation.areas},
+        title="Händelser per område",
+        value_label="antal",
+        margins=(0.2, 0.12, 0.97, 0.9),
+    )
+    times = charts.heatmap(
+        list(WEEKDAYS),
+        [f"{hour:02d}" if hour % 3 == 0 else "" for hour in range(24)],
+        situation.hot_times,
+        title="När händelserna inträffade (veckodag × timme)",
+        margins=(0.07, 0.1, 0.99, 0.88),
+    )
+    return {"kategorier": by_category, "omraden": by_area, "tider": times}
+
+
+def _context(agenda: EstAgenda, charts_png: dict[str, bytes] | None) -> dict[str, object]:
+    columns, matrix = _matrix(agenda)
+    situation = agenda.situation
+    return {
+        "agenda": agenda,
+        "s": situation,
+        "rows": _rows(agenda),
+        "columns": [situation.categories[key] for key in columns],
+        "matrix": matrix,
+        "change_total": _change(situation.total, situation.total_previous),
+        "change_year": _change(situation.total, situation.total_year_ago),
+        "overdue": [line for line in situation.interventions if line.overdue_working_days],
+        "on_time": [line for line in situation.interventions if not line.overdue_working_days],
+        "charts": {name: charts.data_uri(png) for name, png in (charts_png or {}).items()},
+        "weekdays": WEEKDAYS,
+        "busiest": _busiest_times(situation),
+        "forum_items": agenda.forum_items,
+        "raised": {(item.area, item.category) for item in agenda.forum_items},
+    }
+
+
+def _busiest_times(situation: EstSituation, limit: int = 3) -> list[dict[str, object]]:
+    cells = [
+        {"weekday": WEEKDAYS[day], "hour": hour, "count": count}
+        for day, hours in enumerate(situation.hot_times)
+        for hour, count in enumerate(hours)
+        if count
+    ]
+    return sorted(cells, key=lambda cell: -int(str(cell["count"])))[:limit]
+
+
+def title(agenda: EstAgenda, kind: str = AGENDA) -> str:
+    return render("est/rubrik.txt.j2", agenda=agenda, kind=kind).strip()
+
+
+def render_html(
+    agenda: EstAgenda,
+    kind: str = AGENDA,
+    charts_png: dict[str, bytes] | None = None,
+    *,
+    recipient: str = "",
+    files: dict[str, Path] | None = None,
+) -> str:
+    """The agenda (or protocol) as one HTML page with its charts inside (data URIs); as a message, with
+    a greeting to ``recipient`` and the paths of the written ``files``."""
+    png = charts_png if charts_png is not None else agenda_charts(agenda)
+    return render(
+        f"est/{kind}.html.j2",
+        title=title(agenda, kind),
+        recipient=recipient,
+        files=files or {},
+        **_context(agenda, png),
+    )
+
+
+def render_text(
+    agenda: EstAgenda, kind: str = AGENDA, *, recipient: str = "", files: dict[str, Path] | None = None
+) -> str:
+    return render(
+        f"est/{kind}.txt.j2",
+        title=title(agenda, kind),
+        recipient=recipient,
+        files=files or {},
+        **_context(agenda, None),
+    )
+
+
+def _line_block(line: str, charts_png: dict[str, bytes]) -> word.Block | None:
+    if not line.strip():
+        return None
+    if line.startswith("## "):
+        return word.Heading(line[3:], 2)
+    if line.startswith("# "):
+        return word.Heading(line[2:], 1)
+    if line.startswith("- "):
+        return word.Paragraph(line[2:], style="List Bullet")
+    if line.startswith("! "):
+        return word.Paragraph(line[2:], bold=True)
+    if line.startswith("[bild:") and line.endswith("]"):
+        png = charts_png.get(line[6:-1])
+        return word.Image(png) if png else None
+    if line == "---":
+        return word.PageBreak()
+    return word.Paragraph(line)
+
+
+def docx_blocks(text: str, charts_png: dict[str, bytes]) -> list[word.Block]:
+    """Blocks from a line template: ``# `` heading, ``## `` subheading, ``- `` bullet, ``! `` bold,
+    ``|a|b`` table rows (the first is the header; ``|*a|b`` marks a row red), ``[bild:namn]`` a chart,
+    ``---`` a page break, anything else a paragraph."""
+    blocks: list[word.Block] = []
+    table: list[list[str]] = []
+    colours: list[str | None] = []
+
+    def flush() -> None:
+        if table:
+            blocks.append(word.Table(table[0], table[1:], colours[1:]))
+            table.clear()
+            colours.clear()
+
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if line.startswith("|"):
+            marked = line.startswith("|*")
+            cells = [cell.strip() for cell in line[2 if marked else 1 :].split("|")]
+            table.append(cells)
+            colours.append("F8D7DA" if marked else None)
+            continue
+        flush()
+        block = _line_block(line, charts_png)
+        if block is not None:
+            blocks.append(block)
+    flush()
+    return blocks
+
+
+def render_docx(agenda: EstAgenda, kind: str = AGENDA, charts_png: dict[str, bytes] | None = None) -> bytes:
+    png = charts_png if charts_png is not None else agenda_charts(agenda)
+    text = render(
+        f"est/{kind}.txt.j2",
+        title=title(agenda, kind),
+        recipient="",
+        files={},
+        docx=True,
+        **_context(agenda, None),
+    )
+    return word.docx_document(title(agenda, kind), docx_blocks(text, png), created=agenda.stamp)
+
+
+def render_ics(agenda: EstAgenda) -> bytes:
+    """The invitation: the meeting at its local time, the EST group as attendees."""
+    event = calendar.CalendarEvent(
+        uid=agenda.uid,
+        summary=title(agenda),
+        start=agenda.meeting_at,
+        end=agenda.meeting_end,
+        location=agenda.place,
+        description=render("est/inbjudan.txt.j2", agenda=agenda, s=agenda.situation),
+        categories=("EST",),
+        attendees=[person.email for person in agenda.participants if person.email],
+    )
+    return calendar.ics_calendar([event], name=title(agenda), stamp=agenda.stamp, method="REQUEST")
+
+
+def render_situation_text(agenda: EstAgenda) -> str:
+    """The EST-lägesbild alone (``samordna est lagesbild``): figures, insatser, persisting problems."""
+    return render("est/lagesbild.txt.j2", **_context(agenda, None))
+
+
+def render_format(agenda: EstAgenda, fmt: str, kind: str = AGENDA) -> bytes:
+    """One format of the agenda (or protocol) as bytes."""
+    if fmt == "html":
+        return render_html(agenda, kind).encode()
+    if fmt == "text":
+        return render_text(agenda, kind).encode()
+    if fmt == "docx":
+        return render_docx(agenda, kind)
+    if fmt == "ics":
+        return render_ics(agenda)
+    raise ValueError(fmt)
+
+
+def write_documents(agenda: EstAgenda, folder: Path, kind: str = AGENDA) -> dict[str, Path]:
+    """HTML (with charts), DOCX and, for an agenda, ICS, written to ``folder``; their paths by format.
+    Writing again overwrites them with the same content."""
+    folder.mkdir(parents=True, exist_ok=True)
+    png = agenda_charts(agenda)
+    stem = f"{kind}-EST-{agenda.number}"
+    files = {
+        "html": (folder / f"{stem}.html", render_html(agenda, kind, png).encode()),
+        "docx": (folder / f"{stem}.docx", render_docx(agenda, kind, png)),
+    }
+    if kind == AGENDA:
+        files["ics"] = (folder / f"EST-{agenda.number}.ics", render_ics(agenda))
+    for path, content in files.values():
+        path.write_bytes(content)
+    return {fmt: path for fmt, (path, _) in files.items()}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sending
+
+
+def agenda_send_day(rhythm: Rhythm, number: int) -> date:
+    """The working day the agenda of meeting ``number`` is sent."""
+    lead = rhythm.est.agenda_lead_working_days
+    return previous_working_day(add_working_days(meeting_date(rhythm, number), -lead))
+
+
+def agenda_key(municipality_id: int, number: int, person_id: int) -> str:
+    return f"est-dagordning:{municipality_id}:EST-{number}:{person_id}"
+
+
+def documents_folder(municipality: Municipality, number: int) -> Path:
+    return get_settings().data_dir / "est" / municipality.code / f"EST-{number}"
+
+
+def send_agendas(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
+    """The agenda of the coming meeting to every EST member, once, from its send day to the meeting day."""
+    municipality_id = municipality.id
+    if municipality_id is None or not has_est_group(session, municipality_id):
+        return []
+    rhythm = rhythm_from_json(municipality.rhythm)
+    number = cycle_number_at(rhythm, as_of)
+    if as_of < agenda_send_day(rhythm, number):
+        return []
+    members = est_members(session, municipality_id)
+    keys = {agenda_key(municipality_id, number, member.id or 0): member for member in members}
+    sent = set(session.exec(select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(keys))))
+    if not set(keys) - sent:
+        return []
+    agenda = compile_agenda(session, municipality, number, as_of)
+    paths = write_documents(agenda, documents_folder(municipality, number))
+    png = agenda_charts(agenda)
+    subject = title(agenda)
+    messages = [
+        OutboxMessage(
+            municipality_id=municipality_id,
+            dedupe_key=key,
+            kind=MessageKind.OTHER,
+            recipient_person_id=member.id,
+            subject=subject[:500],
+            body_text=render_text(agenda, recipient=member.name, files=paths),
+            body_html=render_html(agenda, AGENDA, png, recipient=member.name, files=paths),
+            created_at=moment_of(as_of, rhythm.daily_sweep_time),
+            next_attempt_at=moment_of(as_of, rhythm.daily_sweep_time),
+        )
+        for key, member in keys.items()
+        if key not in sent
+    ]
+    inserted = insert_many(session, messages, key="dedupe_key")
+    return [
+        Event(as_of, AGENDA, f"Dagordning till EST-möte {number}", keys[key].name) for key in sorted(inserted)
+    ]
+
+
+est_agenda_flow = cycle_flow(
+    "est-dagordning",
+    send_agendas,
+    "Dagordningen till EST-gruppen ett antal arbetsdagar före mötet, en gång per möte och mottagare.",
+)

@@ -1,0 +1,96 @@
+"""Insatser decided at an EST meeting: each becomes an Intervention and a task in the reminder engine.
+
+The task (kind ``folj_upp_insats``, key ``insats:<insats>:beslut``, the shape the daily sweep
+reads to close it once the insats is done) is due on the insats's due date
+(moved back to a working day) and assigned to its ansvarig, so the daily sweep reminds before it is
+due and escalates it when overdue, like every other task. Its period label ``insats-EST-<n>`` is not a
+meeting label, so the EST cycle does not mark it missed when the next meeting is held; the EST cycle's
+own follow-up tasks (``insats:<insats>:EST-<n>``) still ask about it before every meeting while it is
+open. The protocol (``samordna est protokoll``) prints the decisions from these rows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, select
+
+from flows.est import ensure_cycle
+from models.directory import Person
+from models.est import Intervention, InterventionState
+from models.municipality import Municipality
+from models.records import insert_once
+from models.rhythm import rhythm_from_json
+from models.task import Task, TaskKind
+from models.working_days import is_working_day, previous_working_day
+
+
+def decision_key(intervention_id: int) -> str:
+    return f"insats:{intervention_id}:beslut"
+
+
+def close_intervention(
+    session: Session, municipality_id: int, intervention_id: int, state: InterventionState, on: date
+) -> Intervention | None:
+    """Mark an insats done or cancelled on ``on``; its tasks close at the next daily sweep."""
+    intervention = session.get(Intervention, intervention_id)
+    if intervention is None or intervention.municipality_id != municipality_id:
+        return None
+    intervention.state = state
+    intervention.closed_on = on if state != InterventionState.OPEN else None
+    session.add(intervention)
+    session.flush()
+    return intervention
+
+
+def record_decision(
+    session: Session,
+    municipality: Municipality,
+    number: int,
+    title: str,
+    area: str,
+    place: str,
+    responsible: Person,
+    due: date,
+) -> tuple[Intervention, Task, bool]:
+    """An insats decided at meeting ``number`` and the task that makes the reminder engine follow it:
+    due on its due date (a working day), assigned to the ansvarig. Recording the same decision again
+    changes nothing (the task's key names the insats; the insats is found by cycle, title and ansvarig)."""
+    municipality_id = municipality.id or 0
+    rhythm = rhythm_from_json(municipality.rhythm)
+    cycle = ensure_cycle(session, municipality_id, rhythm, number)
+    existing = session.exec(
+        select(Intervention).where(
+            Intervention.est_cycle_id == cycle.id,
+            Intervention.title == title,
+            Intervention.responsible_person_id == responsible.id,
+        )
+    ).first()
+    created = existing is None
+    intervention = existing or Intervention(
+        municipality_id=municipality_id,
+        est_cycle_id=cycle.id,
+        title=title,
+        area=area,
+        place=place,
+        responsible_person_id=responsible.id,
+        due_date=due if is_working_day(due) else previous_working_day(due),
+    )
+    session.add(intervention)
+    session.flush()
+    key = decision_key(intervention.id or 0)
+    insert_once(
+        session,
+        Task(
+            municipality_id=municipality_id,
+            kind=TaskKind.INTERVENTION_FOLLOW_UP,
+            subject=f'Genomför insatsen "{title}" (beslutad vid EST-möte {number})'[:1000],
+            due_date=intervention.due_date,
+            idempotency_key=key,
+            assignee_person_id=responsible.id,
+            period_label=f"insats-EST-{number}",
+        ),
+        key="idempotency_key",
+    )
+    task = session.exec(select(Task).where(Task.idempotency_key == key)).one()
+    return intervention, task, created
