@@ -34,7 +34,7 @@ from flows.common import bra_coordinator
 from flows.orchestration import cycle_flow
 from models.directory import Forum, ForumMeeting, OrganisationContact, Person
 from models.enums import FollowUpFrequency, MeasureStatus
-from models.follow_up import FollowUpRound
+from models.follow_up import FollowUpRound, round_forum_name
 from models.municipality import Municipality
 from models.plan import ActionPlan, Measure, PartyRole, StatusReport, measure_parties
 from models.records import Event, insert_many, insert_once, moment_of
@@ -405,17 +405,6 @@ def _coordinator_name(session: Session, municipality_id: int) -> str:
     return coordinator.name if coordinator is not None else ""
 
 
-def _forum_name(session: Session, round_: FollowUpRound) -> str:
-    if round_.forum_meeting_id is None:
-        return "forumets möte"
-    name = session.exec(
-        select(Forum.name)
-        .join(ForumMeeting, col(ForumMeeting.forum_id) == col(Forum.id))
-        .where(ForumMeeting.id == round_.forum_meeting_id)
-    ).first()
-    return name or "forumets möte"
-
-
 def _opened_on(tasks: list[Task]) -> dict[str, date]:
     """The day each round's first task was created (Europe/Stockholm), from the tasks' ``created_at``."""
     zone = ZoneInfo(TIMEZONE)
@@ -480,7 +469,9 @@ def compile_due_rounds(session: Session, municipality: Municipality, as_of: date
         # day's second run must change nothing, and people get at least a day to answer.
         if opened.get(round_.period_label, date.min) >= as_of:
             continue
-        compiled = _compile(session, round_, tasks, done, as_of, _forum_name(session, round_))
+        compiled = _compile(
+            session, round_, tasks, done, as_of, round_forum_name(session, round_) or "forumets möte"
+        )
         if compiled is not None:
             events.append(compiled)
     session.flush()

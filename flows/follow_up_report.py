@@ -28,10 +28,9 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from flows.follow_up import responsible_persons
-from models.directory import Forum, ForumMeeting
 from models.enums import MeasureStatus
 from models.escalation import Escalation
-from models.follow_up import FollowUpRound
+from models.follow_up import FollowUpRound, round_forum_name
 from models.indicator import Indicator, IndicatorValue
 from models.municipality import Municipality
 from models.plan import (
@@ -408,17 +407,6 @@ def _escalations(session: Session, municipality_id: int, end: date) -> dict[int,
     return found
 
 
-def _forum_name(session: Session, round_: FollowUpRound) -> str:
-    if round_.forum_meeting_id is None:
-        return ""
-    name = session.exec(
-        select(Forum.name)
-        .join(ForumMeeting, col(ForumMeeting.forum_id) == col(Forum.id))
-        .where(ForumMeeting.id == round_.forum_meeting_id)
-    ).first()
-    return name or ""
-
-
 def value_label(start: date, end: date) -> str:
     """``2024`` for a whole year, ``2025H1`` for a half-year, else ``2025-03-01–2025-05-31``."""
     if start == date(start.year, 1, 1) and end == date(start.year, 12, 31):
@@ -601,7 +589,7 @@ def compile_report(
     if this_round is not None:
         summary = RoundSummary(
             label=this_round.period_label,
-            forum=_forum_name(session, this_round),
+            forum=round_forum_name(session, this_round) or "",
             meeting_date=this_round.meeting_date,
             due_date=this_round.due_date,
             asked=counts["asked"],

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.directory import Forum, ForumMeeting
 from models.types import UTCDateTime
 
 
@@ -38,3 +39,14 @@ def rounds(session: Session, municipality_id: int) -> list[FollowUpRound]:
             .order_by(col(FollowUpRound.meeting_date))
         )
     )
+
+
+def round_forum_name(session: Session, round_: FollowUpRound) -> str | None:
+    """The name of the forum whose meeting the round serves, or None when it serves no known meeting."""
+    if round_.forum_meeting_id is None:
+        return None
+    return session.exec(
+        select(Forum.name)
+        .join(ForumMeeting, col(ForumMeeting.forum_id) == col(Forum.id))
+        .where(ForumMeeting.id == round_.forum_meeting_id)
+    ).first()
