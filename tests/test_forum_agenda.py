@@ -78,7 +78,9 @@ def _agenda(engine: sa.Engine, kind: ForumKind, as_of: date, meeting_on: date | 
         return compile_forum_agenda(session, municipality, kind, as_of=as_of, meeting_on=meeting_on)
 
 
-def _sql_count(engine: sa.Engine, municipality_id: int, area: str, category: str, start: str, end: str) -> int:
+def _sql_count(
+    engine: sa.Engine, municipality_id: int, area: str, category: str, start: str, end: str
+) -> int:
     query = sa.text(
         "SELECT COUNT(*) FROM incident WHERE municipality_id = :m AND area = :a AND category = :c "
         "AND occurred_on >= :s AND occurred_on <= :e"
@@ -176,7 +178,10 @@ def test_management_gets_its_problems_and_level_two_escalations(engine: sa.Engin
     assert all(e.cause_since == date(2025, 2, 1) for e in management.escalations)
     bra = _agenda(engine, ForumKind.LOCAL_BRA, date(2025, 3, 5))
     assert bra.problems == []
-    assert sorted(e.subject for e in bra.escalations) == ["Rapport saknas två gånger", "Åtgärden har avstannat"]
+    assert sorted(e.subject for e in bra.escalations) == [
+        "Rapport saknas två gånger",
+        "Åtgärden har avstannat",
+    ]
 
 
 def test_cli_renders_html_docx_and_text(cli: Cli, engine: sa.Engine, falun: int) -> None:
