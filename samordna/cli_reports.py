@@ -142,6 +142,62 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
             )
         click.echo(f"Skrev {written[fmt]}")
 
+    @rapport.command("dagordning")
+    @click.option(
+        "--forum",
+        "forum",
+        type=click.Choice(["bra", "kommunledningen"]),
+        required=True,
+        help="Vilket forums möte: kommunens lokala BRÅ eller kommunledningen.",
+    )
+    @click.option("--mote", "mote", metavar="DATUM", help="Mötets dag (ÅÅÅÅ-MM-DD). Standard: nästa möte.")
+    @click.option("--as-of", "as_of", metavar="DATUM", help="Räkna som om det vore denna dag (ÅÅÅÅ-MM-DD).")
+    @click.option(
+        "--format", "fmt", type=click.Choice(["html", "docx", "text"]), default="text", show_default=True
+    )
+    @click.option(
+        "--ut",
+        "out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Skriv till FIL i stället för skärmen.",
+    )
+    @KOMMUN_OPTION
+    @click.pass_context
+    def rapport_dagordning(
+        ctx: click.Context,
+        forum: str,
+        mote: str | None,
+        as_of: str | None,
+        fmt: str,
+        out: Path | None,
+        kommun: str | None,
+    ) -> None:
+        """Dagordning för BRÅ eller kommunledningen: ärenden från EST, eskaleringar, uppföljning."""
+        from flows.forum_agenda import (  # noqa: PLC0415 - flows import Prefect
+            FORUM_KINDS,
+            ForumAgendaError,
+            compile_forum_agenda,
+            render_forum_agenda,
+        )
+
+        meeting_on = _day("--mote", mote)
+        day = _day("--as-of", as_of) or datetime.now(ZoneInfo(TIMEZONE)).date()
+        with db.transaction(engine_of(ctx)) as session:
+            municipality = municipality_of(session, ctx, kommun)
+            try:
+                agenda = compile_forum_agenda(
+                    session, municipality, FORUM_KINDS[forum], as_of=day, meeting_on=meeting_on
+                )
+            except ForumAgendaError as error:
+                raise UserError(str(error)) from error
+        content = render_forum_agenda(agenda, fmt)
+        if out is None:
+            if fmt == "docx":
+                raise UserError("DOCX skrivs till en fil: ange --ut FIL.")
+            click.echo(content.decode(), nl=False)
+            return
+        click.echo(f"Skrev {_write(out, content)}")
+
     @cli.group("indikator", cls=SwedishGroup)
     def indikator() -> None:
         """Indikatorer: definiera dem och läs in deras värden per period."""
