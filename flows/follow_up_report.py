@@ -269,6 +269,14 @@ class AreaSection:
     overall_goal: str
     lines: list[MeasureLine] = field(default_factory=list)
     indicators: list[IndicatorTrend] = field(default_factory=list)
+    number: int = 0  # the area's place in the plan, from 1
+
+    @property
+    def label(self) -> str:
+        """ "1. Barn och unga": the number once, also when the plan already wrote it into the title."""
+        if re.match(rf"^\s*{self.number}\s*[.):]", self.title):
+            return self.title.strip()
+        return f"{self.number}. {self.title}"
 
     def count(self, light: Light) -> int:
         return sum(1 for line in self.lines if line.light is light)
@@ -526,7 +534,10 @@ def compile_report(
     asked_now, asked_before = _asked(session, this_round, ids), _asked(session, previous_round, ids)
     escalations = _escalations(session, municipality_id, period.end)
     people = responsible_persons(session, ids, municipality_id)
-    sections = {area.id: AreaSection(area.id or 0, area.title, area.overall_goal) for area in areas}
+    sections = {
+        area.id: AreaSection(area.id or 0, area.title, area.overall_goal, number=index)
+        for index, area in enumerate(areas, start=1)
+    }
     counts = {"asked": 0, "reported": 0, "on_time": 0}
     for measure in measures:
         mine = reports.get(measure.id or 0, [])

@@ -51,7 +51,7 @@ def _indicator_chart(trend: IndicatorTrend) -> bytes:
 
 
 def draw_charts(report: FollowUpReport) -> ReportCharts:
-    groups = [f"{index}. {area.title[:28]}" for index, area in enumerate(report.areas, start=1)]
+    groups = [area.label[:31] for area in report.areas]
     overview = charts.grouped_bar_chart(
         groups,
         {light.value: [area.count(light) for area in report.areas] for light in Light},
@@ -132,9 +132,9 @@ def report_docx(report: FollowUpReport, report_charts: ReportCharts, *, generate
     )
     blocks.append(word.Paragraph("Reglerna prövas uppifrån och ned; den första som stämmer avgör ljuset."))
     blocks.append(word.Image(report_charts.overview, width_cm=16))
-    for index, area in enumerate(report.areas, start=1):
+    for area in report.areas:
         blocks.append(word.PageBreak())
-        blocks.append(word.Heading(f"Fokusområde {index}: {area.title}", 1))
+        blocks.append(word.Heading(f"Fokusområde {area.label}", 1))
         counts = ", ".join(f"{area.count(light)} {light.value}" for light in Light)
         blocks.append(word.Paragraph(f"{len(area.lines)} åtgärder: {counts}."))
         blocks.append(

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from flows.follow_up_report import DUE_SOON_DAYS, LIGHT_RULES, Light, Reporting, compile_report, parse_period
+from flows.follow_up_report import (
+    DUE_SOON_DAYS,
+    LIGHT_RULES,
+    AreaSection,
+    Light,
+    Reporting,
+    compile_report,
+    parse_period,
+)
 from models.db import transaction
 from tests.conftest import import_falun
 from tests.report_support import simulate_in_place
@@ -187,3 +196,17 @@ def test_traffic_lights_follow_the_stated_rules(engine: sa.Engine) -> None:
             assert (line.light, line.rule) == _expected_light(facts), line.title
         assert len({line.light for line in report.lines}) >= 2  # the half-year exercises more than one rule
         assert [rule.name for rule in LIGHT_RULES][-1] == "enligt plan"
+
+
+@pytest.mark.parametrize(
+    ("title", "number", "label"),
+    [
+        ("1. Barn och unga – geografiska områden", 1, "1. Barn och unga – geografiska områden"),
+        ("Otrygghet i stadskärnan", 2, "2. Otrygghet i stadskärnan"),
+        ("3) Organiserad brottslighet", 3, "3) Organiserad brottslighet"),
+        ("2030-målen", 4, "4. 2030-målen"),
+    ],
+)
+def test_focus_area_label_numbers_once(title: str, number: int, label: str) -> None:
+    """A focus area is numbered once in the report, also when the plan wrote the number into its title."""
+    assert AreaSection(1, title, "", number=number).label == label
