@@ -9,13 +9,15 @@ PNG data URIs), plain text, DOCX (documents.word, from a line template) and an I
 ``send_agendas`` (flow ``est-dagordning``, weekdays 07:15) writes the agenda to every EST member
 through the outbox ``agenda_lead_working_days`` working days before the meeting (or later, up to the
 meeting day, when a run was missed), exactly once per meeting and recipient: dedupe key
-``est-dagordning:<kommun>:EST-<n>:<person>``. The outbox carries no attachments, so the DOCX and the ICS
-(and the HTML with charts) are written under ``SAMORDNA_DATA_DIR/est/<kommunkod>/EST-<n>/`` and the
-message names them; ``samordna est dagordning`` renders the same files on demand.
+``est-dagordning:<kommun>:EST-<n>:<person>``. The message's HTML is the whole agenda (charts inside);
+the DOCX agenda and the ICS invitation (METHOD:REQUEST) are attached to it, written by
+notifications/documents.py in the same transaction, so e-mail delivers them and calendars take the
+meeting. ``samordna est dagordning`` renders the same files on demand.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,11 +32,11 @@ from flows.orchestration import cycle_flow
 from models.directory import Organisation, Person
 from models.est import Intervention, PersistingProblem, est_cycle_by_number
 from models.municipality import Municipality
-from models.outbox import MessageKind, OutboxMessage
-from models.records import Event, insert_many, moment_of
+from models.outbox import message_ids_by_key
+from models.records import Event, moment_of
 from models.rhythm import Rhythm, rhythm_from_json
 from models.working_days import add_working_days, previous_working_day
-from samordna.settings import get_settings
+from notifications.documents import DOCX_TYPE, ICS_TYPE, Attachment, Letter, write_document_messages
 from samordna.text import render
 
 FORMATS = ("html", "text", "docx", "ics")
@@ -315,28 +317,28 @@ def render_html(
     charts_png: dict[str, bytes] | None = None,
     *,
     recipient: str = "",
-    files: dict[str, Path] | None = None,
+    attachments: Sequence[str] = (),
 ) -> str:
     """The agenda (or protocol) as one HTML page with its charts inside (data URIs); as a message, with
-    a greeting to ``recipient`` and the paths of the written ``files``."""
+    a greeting to ``recipient`` and the names of the attached files."""
     png = charts_png if charts_png is not None else agenda_charts(agenda)
     return render(
         f"est/{kind}.html.j2",
         title=title(agenda, kind),
         recipient=recipient,
-        files=files or {},
+        attachments=list(attachments),
         **_context(agenda, png),
     )
 
 
 def render_text(
-    agenda: EstAgenda, kind: str = AGENDA, *, recipient: str = "", files: dict[str, Path] | None = None
+    agenda: EstAgenda, kind: str = AGENDA, *, recipient: str = "", attachments: Sequence[str] = ()
 ) -> str:
     return render(
         f"est/{kind}.txt.j2",
         title=title(agenda, kind),
         recipient=recipient,
-        files=files or {},
+        attachments=list(attachments),
         **_context(agenda, None),
     )
 
@@ -396,7 +398,7 @@ def render_docx(agenda: EstAgenda, kind: str = AGENDA, charts_png: dict[str, byt
         f"est/{kind}.txt.j2",
         title=title(agenda, kind),
         recipient="",
-        files={},
+        attachments=[],
         docx=True,
         **_context(agenda, None),
     )
@@ -436,18 +438,25 @@ def render_format(agenda: EstAgenda, fmt: str, kind: str = AGENDA) -> bytes:
     raise ValueError(fmt)
 
 
+def docx_name(agenda: EstAgenda, kind: str = AGENDA) -> str:
+    return f"{kind}-EST-{agenda.number}.docx"
+
+
+def ics_name(agenda: EstAgenda) -> str:
+    return f"EST-{agenda.number}.ics"
+
+
 def write_documents(agenda: EstAgenda, folder: Path, kind: str = AGENDA) -> dict[str, Path]:
     """HTML (with charts), DOCX and, for an agenda, ICS, written to ``folder``; their paths by format.
     Writing again overwrites them with the same content."""
     folder.mkdir(parents=True, exist_ok=True)
     png = agenda_charts(agenda)
-    stem = f"{kind}-EST-{agenda.number}"
     files = {
-        "html": (folder / f"{stem}.html", render_html(agenda, kind, png).encode()),
-        "docx": (folder / f"{stem}.docx", render_docx(agenda, kind, png)),
+        "html": (folder / f"{kind}-EST-{agenda.number}.html", render_html(agenda, kind, png).encode()),
+        "docx": (folder / docx_name(agenda, kind), render_docx(agenda, kind, png)),
     }
     if kind == AGENDA:
-        files["ics"] = (folder / f"EST-{agenda.number}.ics", render_ics(agenda))
+        files["ics"] = (folder / ics_name(agenda), render_ics(agenda))
     for path, content in files.values():
         path.write_bytes(content)
     return {fmt: path for fmt, (path, _) in files.items()}
@@ -467,12 +476,9 @@ def agenda_key(municipality_id: int, number: int, person_id: int) -> str:
     return f"est-dagordning:{municipality_id}:EST-{number}:{person_id}"
 
 
-def documents_folder(municipality: Municipality, number: int) -> Path:
-    return get_settings().data_dir / "est" / municipality.code / f"EST-{number}"
-
-
 def send_agendas(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
-    """The agenda of the coming meeting to every EST member, once, from its send day to the meeting day."""
+    """The agenda of the coming meeting to every EST member, once, from its send day to the meeting day,
+    with the DOCX agenda and the ICS invitation attached."""
     municipality_id = municipality.id
     if municipality_id is None or not has_est_group(session, municipality_id):
         return []
@@ -482,29 +488,28 @@ def send_agendas(session: Session, municipality: Municipality, as_of: date) -> l
         return []
     members = est_members(session, municipality_id)
     keys = {agenda_key(municipality_id, number, member.id or 0): member for member in members}
-    sent = set(session.exec(select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(keys))))
-    if not set(keys) - sent:
+    written = message_ids_by_key(session, list(keys))
+    if not set(keys) - set(written):
         return []
     agenda = compile_agenda(session, municipality, number, as_of)
-    paths = write_documents(agenda, documents_folder(municipality, number))
     png = agenda_charts(agenda)
-    subject = title(agenda)
-    messages = [
-        OutboxMessage(
-            municipality_id=municipality_id,
+    attachments = [
+        Attachment(docx_name(agenda), DOCX_TYPE, render_docx(agenda, AGENDA, png)),
+        Attachment(ics_name(agenda), ICS_TYPE, render_ics(agenda)),
+    ]
+    names = [attachment.filename for attachment in attachments]
+    letters = [
+        Letter(
             dedupe_key=key,
-            kind=MessageKind.OTHER,
-            recipient_person_id=member.id,
-            subject=subject[:500],
-            body_text=render_text(agenda, recipient=member.name, files=paths),
-            body_html=render_html(agenda, AGENDA, png, recipient=member.name, files=paths),
-            created_at=moment_of(as_of, rhythm.daily_sweep_time),
-            next_attempt_at=moment_of(as_of, rhythm.daily_sweep_time),
+            recipient_person_id=member.id or 0,
+            body_text=render_text(agenda, recipient=member.name, attachments=names),
+            body_html=render_html(agenda, AGENDA, png, recipient=member.name, attachments=names),
         )
         for key, member in keys.items()
-        if key not in sent
+        if key not in written
     ]
-    inserted = insert_many(session, messages, key="dedupe_key")
+    at = moment_of(as_of, rhythm.daily_sweep_time)
+    inserted = write_document_messages(session, municipality_id, title(agenda), letters, attachments, at)
     return [
         Event(as_of, AGENDA, f"Dagordning till EST-möte {number}", keys[key].name) for key in sorted(inserted)
     ]

@@ -6,15 +6,19 @@ later ``next_attempt_at`` after a failed attempt, or to FAILED after the last at
 in SENDING after its lease ran out was being sent by a process that died: its fate is UNKNOWN, and it
 is not sent again blindly (see notifications/delivery.py for the semantics). A message whose subject
 matter was settled before its turn came is OBSOLETE and never sent.
+
+A message may carry attachments (OutboxAttachment: a file name, a MIME type and the bytes), written in
+the same transaction as the message; e-mail delivers them, other channels say they come by e-mail.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.types import StrEnumType, UTCDateTime, utcnow
 
@@ -70,3 +74,54 @@ class DeliveryAttempt(SQLModel, table=True):
     ok: bool
     detail: str = Field(default="", max_length=1000)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OutboxAttachment(SQLModel, table=True):
+    """A file sent with a message (an agenda's DOCX, its ICS invitation): fixed bytes, like the text."""
+
+    __tablename__ = "outbox_attachment"
+    __table_args__ = (
+        sa.UniqueConstraint("message_id", "filename", name="uq_outbox_attachment_message_filename"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(
+        sa_column_args=[sa.ForeignKey("outbox_message.id", name="fk_outbox_attachment_message_id")],
+        index=True,
+    )
+    filename: str = Field(max_length=200)
+    mime_type: str = Field(max_length=100)
+    content: bytes = Field(sa_type=sa.LargeBinary)
+
+
+def attachments_of(session: Session, message_id: int) -> list[OutboxAttachment]:
+    """The message's attachments, in the order they were written."""
+    return list(
+        session.exec(
+            select(OutboxAttachment)
+            .where(OutboxAttachment.message_id == message_id)
+            .order_by(col(OutboxAttachment.id))
+        )
+    )
+
+
+def attachment_counts(session: Session, message_ids: Sequence[int]) -> dict[int, int]:
+    """How many attachments each of the messages has (messages without any are left out)."""
+    if not message_ids:
+        return {}
+    rows = session.exec(
+        select(OutboxAttachment.message_id, sa.func.count())
+        .where(col(OutboxAttachment.message_id).in_(message_ids))
+        .group_by(col(OutboxAttachment.message_id))
+    )
+    return {message_id: int(count) for message_id, count in rows}
+
+
+def message_ids_by_key(session: Session, keys: Sequence[str]) -> dict[str, int]:
+    """The ids of the messages with these dedupe keys, by key (keys not written yet are left out)."""
+    if not keys:
+        return {}
+    rows = session.exec(
+        select(OutboxMessage.dedupe_key, OutboxMessage.id).where(col(OutboxMessage.dedupe_key).in_(keys))
+    )
+    return {key: message_id for key, message_id in rows if message_id is not None}

@@ -14,7 +14,8 @@
    ``messages_per_hour`` messages sent (or being sent) in the last hour gets the rest postponed to the
    moment a slot of that hour frees up, still PENDING, no attempt counted.
 3. **Send**, one message at a time: *arm* it (attempts + 1, committed, only if our lease still holds),
-   send it to each of the recipient's targets that has not already accepted it on an earlier attempt,
+   send it to each of the recipient's targets that has not already accepted it on an earlier attempt
+   (with its attachments, OutboxAttachment, as files to e-mail; other channels get a line instead),
    then *record* the outcome and the per-target DeliveryAttempt rows in one commit. All targets ok →
    SENT. A failure → PENDING again with ``next_attempt_at = now + retry_base_seconds · 2^(attempts−1)``,
    or FAILED after ``max_attempts`` with a FALLBACK message (``misslyckat:{id}``). A recipient with no
@@ -53,9 +54,10 @@ from sqlmodel import Session, col, func, select
 from models.db import transaction
 from models.directory import Person, persons_with_role
 from models.escalation import Escalation
-from models.outbox import DeliveryAttempt, MessageKind, MessageState, OutboxMessage
+from models.outbox import DeliveryAttempt, MessageKind, MessageState, OutboxMessage, attachments_of
 from models.task import Reminder, Task, TaskState
 from notifications.channels import Target, fallback_targets, send, targets_for
+from notifications.documents import Attachment
 from samordna.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -302,6 +304,10 @@ def _deliver_one(
                 )
             )
         )
+        attachments = [
+            Attachment(row.filename, row.mime_type, row.content)
+            for row in attachments_of(session, claim.message_id)
+        ]
         attempt = message.attempts + 1
         # Arm: from this commit on, the message may reach someone, so a crash makes it UNKNOWN.
         armed = session.execute(
@@ -320,7 +326,7 @@ def _deliver_one(
     for target in targets:
         if target.label in already_ok:
             continue
-        result = send(target, message.subject, message.body_text, message.body_html)
+        result = send(target, message.subject, message.body_text, message.body_html, attachments)
         results.append((target.label, result.ok, result.detail))
         logger.info("meddelande %s till %s: %s", message.id, target.label, result.detail)
     if not targets:

@@ -23,8 +23,9 @@ from flows.est_demo import generate_incidents
 from models.db import make_engine, transaction
 from models.incident import store_incidents
 from models.municipality import Municipality, find_municipality
-from models.outbox import OutboxMessage
+from models.outbox import OutboxAttachment, OutboxMessage
 from models.rhythm import rhythm_from_json
+from notifications.documents import DOCX_TYPE
 from tests.conftest import Cli
 from tests.office import chromium, libreoffice_convert
 
@@ -119,7 +120,8 @@ def test_agenda_docx_opens_in_libreoffice(falun_engine: sa.Engine, tmp_path: Pat
 def test_agenda_is_sent_once_per_meeting_and_member(
     falun_engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The agenda reaches the outbox on its send day, once per EST member, whatever the number of runs."""
+    """The agenda reaches the outbox on its send day, once per EST member with its DOCX and ICS attached,
+    whatever the number of runs."""
     monkeypatch.setenv("SAMORDNA_DATA_DIR", str(tmp_path / "data"))
     with transaction(falun_engine) as session:
         rhythm = rhythm_from_json(falun(session).rhythm)
@@ -139,13 +141,18 @@ def test_agenda_is_sent_once_per_meeting_and_member(
     assert len(messages) == len(MEMBERS)
     assert {message.subject for message in messages} == {"Dagordning EST-möte 10, Falun – 13 maj 2025"}
     assert all("data:image/png;base64," in message.body_html for message in messages)
-    folder = tmp_path / "data" / "est" / "2080" / "EST-10"
-    assert sorted(path.name for path in folder.iterdir()) == [
-        "EST-10.ics",
-        "dagordning-EST-10.docx",
-        "dagordning-EST-10.html",
+    with transaction(falun_engine) as session:
+        attached = session.exec(
+            select(OutboxAttachment.message_id, OutboxAttachment.filename, OutboxAttachment.mime_type)
+        ).all()
+    assert sorted((name, mime) for message_id, name, mime in attached if message_id == messages[0].id) == [
+        ("EST-10.ics", "text/calendar"),
+        ("dagordning-EST-10.docx", DOCX_TYPE),
     ]
-    assert all(str(folder / "EST-10.ics") in message.body_text for message in messages)
+    assert len(attached) == 2 * len(MEMBERS)
+    assert all("Bifogat: dagordningen som Word-fil" in message.body_text for message in messages)
+    assert all("EST-10.ics" in message.body_html for message in messages)
+    assert not (tmp_path / "data" / "est").exists()  # nothing left on the server: it travels with the mail
     assert messages[0].created_at == datetime(2025, 5, 9, 5, 0, tzinfo=UTC)  # 07:00 in Stockholm
 
 

@@ -1,0 +1,114 @@
+"""The EST agenda by e-mail: HTML body, DOCX and ICS attached, once; webhooks get it without files."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import date, time
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import docx
+import icalendar
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from flows.est import est_members
+from flows.est_agenda import agenda_send_day, send_agendas
+from flows.est_demo import generate_incidents
+from models.db import transaction
+from models.incident import store_incidents
+from models.municipality import Municipality
+from models.outbox import OutboxAttachment, OutboxMessage
+from models.records import moment_of
+from models.rhythm import rhythm_from_json
+from notifications.delivery import deliver_due
+from samordna.settings import Settings
+from tests.smtp import SmtpServer, WebhookReceiver
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+SUBJECT = "Dagordning EST-möte 10, Falun – 13 maj 2025"
+MEMBERS = 7
+
+
+def _counts(engine: sa.Engine) -> tuple[int, int]:
+    """(agenda messages, their attachments) in the outbox."""
+    with Session(engine) as session:
+        agenda = col(OutboxMessage.dedupe_key).startswith("est-dagordning:")
+        messages = session.exec(select(func.count()).select_from(OutboxMessage).where(agenda)).one()
+        attachments = session.exec(
+            select(func.count())
+            .select_from(OutboxAttachment)
+            .join(OutboxMessage, col(OutboxMessage.id) == col(OutboxAttachment.message_id))
+            .where(agenda)
+        ).one()
+    return int(messages), int(attachments)
+
+
+def _send(engine: sa.Engine, kommun: int, day: date) -> int:
+    with transaction(engine) as session:
+        municipality = session.get(Municipality, kommun)
+        assert municipality is not None
+        return len(send_agendas(session, municipality, day))
+
+
+def _attachments(message: EmailMessage) -> dict[str, EmailMessage]:
+    return {str(part.get_filename()): part for part in message.iter_attachments()}
+
+
+def test_agenda_mail_carries_docx_and_invitation_once(engine: sa.Engine, falun: int) -> None:
+    """Each EST member gets one mail with the agenda as HTML, a DOCX and a text/calendar invitation at
+    09:00 Stockholm time; re-runs add nothing; a webhook gets the text, no files, and a line on them."""
+    with transaction(engine) as session:
+        store_incidents(session, generate_incidents(falun, date(2025, 4, 1), date(2025, 5, 8), seed=3))
+        municipality = session.get(Municipality, falun)
+        assert municipality is not None
+        send_day = agenda_send_day(rhythm_from_json(municipality.rhythm), 10)
+    with SmtpServer() as smtp, WebhookReceiver() as receiver:
+        with transaction(engine) as session:
+            anna = est_members(session, falun)[0]
+            anna.notify_targets = [f"json://127.0.0.1:{receiver.port}/est"]
+            session.add(anna)
+        assert _send(engine, falun, date(2025, 5, 8)) == 0  # the day before the send day
+        assert _send(engine, falun, send_day) == MEMBERS
+        settings = Settings(
+            database_url=str(engine.url),
+            mail_url=f"mailto://127.0.0.1:{smtp.port}?from=samordna@example.se",
+            fallback_url="",
+            messages_per_hour=10,
+        )
+        assert deliver_due(engine, moment_of(send_day, time(7, 5)), settings).sent == MEMBERS
+        assert _send(engine, falun, send_day) == 0
+        assert _send(engine, falun, date(2025, 5, 12)) == 0
+        assert deliver_due(engine, moment_of(date(2025, 5, 12), time(7, 5)), settings).sent == 0
+        received = smtp.received()
+        hooks = list(receiver.bodies)
+    assert _counts(engine) == (MEMBERS, 2 * MEMBERS)
+    (hook,) = hooks
+    assert hook["title"] == SUBJECT
+    assert not hook.get("attachments")
+    assert "Bilagor (dagordning-EST-10.docx, EST-10.ics) skickas bara med e-post" in hook["message"]
+    assert len(received) == MEMBERS
+    assert Counter(str(message["To"]) for message in received).most_common(1)[0][1] == 1
+    assert {str(message["Subject"]) for message in received} == {SUBJECT}
+    mail = received[0]
+    html = mail.get_body(preferencelist=("html",))
+    assert html is not None
+    assert 'id="total"' in html.get_content()
+    assert "data:image/png;base64," in html.get_content()
+    files = _attachments(mail)
+    assert set(files) == {"dagordning-EST-10.docx", "EST-10.ics"}
+    word = files["dagordning-EST-10.docx"]
+    assert word.get_content_type() == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    document = docx.Document(io.BytesIO(word.get_content()))
+    assert document.core_properties.title == SUBJECT
+    assert "2. Lägesbild för perioden" in [paragraph.text for paragraph in document.paragraphs]
+    invitation = files["EST-10.ics"]
+    assert invitation.get_content_type() == "text/calendar"
+    calendar = icalendar.Calendar.from_ical(invitation.get_content())
+    assert calendar["method"] == "REQUEST"
+    (event,) = calendar.walk("VEVENT")
+    start = event.decoded("dtstart").astimezone(STOCKHOLM)
+    assert (start.date(), start.time()) == (date(2025, 5, 13), time(9, 0))
