@@ -379,6 +379,9 @@ def sspf_cases_due(code: str, as_of: str) -> dict[str, list[int]]:
 
 @task(name="sspf-uppfoljning", retries=2, retry_delay_seconds=30)
 def sspf_follow_up(case_ids: list[int], as_of: str) -> dict[str, int]:
+    if not case_ids:
+        # Nothing to decrypt: a kommun that has not started SSPF needs no keys for its weekly run.
+        return {}
     engine = make_engine(get_settings().database_url)
     try:
         with transaction(engine) as session:

@@ -9,8 +9,10 @@ import pytest
 import sqlalchemy as sa
 from prefect.settings import get_current_settings, temporary_settings
 
+from flows.sspf import sspf_cases_due, sspf_follow_up, sspf_retention
+from models.db import transaction
 from samordna.settings import get_settings
-from tests.conftest import Cli
+from tests.conftest import Cli, import_falun
 from tests.sspf_support import (
     COORDINATOR,
     as_user,
@@ -122,3 +124,20 @@ def test_prefect_never_sees_personal_data(
         codes = [row[0] for row in connection.execute(sa.text("SELECT code FROM sspf_case"))]
     engine.dispose()
     assert codes == [kept.code]
+
+
+def test_a_kommun_without_cases_needs_no_keys(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The weekly SSPF run of a kommun with no cases succeeds without any key: it has nothing to open."""
+    with transaction(engine) as session:
+        import_falun(session)
+    monkeypatch.setenv("SAMORDNA_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("SAMORDNA_SSPF_KEYS", raising=False)
+    monkeypatch.delenv("SAMORDNA_SSPF_KEY_FILE", raising=False)
+    get_settings.cache_clear()
+    try:
+        due = sspf_cases_due.fn("2080", "2026-11-30")
+        assert due == {"oppna": [], "gallras": []}
+        assert sspf_follow_up.fn(due["oppna"], "2026-11-30") == {}
+        assert sspf_retention.fn(due["gallras"], "2026-11-30") == {}
+    finally:
+        get_settings.cache_clear()
