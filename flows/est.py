@@ -6,7 +6,13 @@ local time does not. A meeting on a holiday still happens as scheduled (the EST 
 dates move to the previous working day.
 
 On a meeting day the period that closes is judged for persisting problems (flows/est_situation.py:
-``close_period``), each raised once to the forum the kommun's rutin names.
+``close_period``), each raised once to the forum the kommun's rutin names. A run judges, oldest first,
+every closed period it has not judged yet (``EstCycle.judged_on``), so meetings at which the flow did
+not run (server down, worker stopped) are caught up: a streak that began and ended in the gap is raised
+and resolved, one still going is raised at the period it reached the threshold. The catch-up reaches
+back at most ``CATCH_UP_PERIODS`` periods (a year), so a first install with imported history does not
+raise problems of years ago. The newest held period is judged again on every run, as incidents
+reported after the meeting still count until the next one.
 
 For a meeting, the cycle ensures its EstCycle row (period = the day after the previous meeting up to
 the meeting day) and creates, once each:
@@ -30,6 +36,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
 import pendulum
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from flows.orchestration import cycle_flow
@@ -46,6 +53,10 @@ from samordna.text import swedish_date
 
 NEW_PERIOD = "ny period"
 TASK = "uppgift"
+CATCH_UP_PERIODS = 26
+"""How many closed periods, the newest held one included, a run judges at most: a year of 14-day
+periods. Older unjudged periods (a first install with imported history, a flow stopped for over a
+year) are left unjudged: raising a problem of years ago to the BRÅ helps nobody."""
 
 
 def meeting_date(rhythm: Rhythm, number: int) -> date:
@@ -128,20 +139,25 @@ def followed_interventions(session: Session, municipality_id: int) -> list[tuple
     return [(intervention, person) for intervention, person in rows]
 
 
-def _ensure_cycle(
-    session: Session, municipality_id: int, rhythm: Rhythm, number: int, as_of: date
-) -> list[Event]:
+def cycle_row(municipality_id: int, rhythm: Rhythm, number: int) -> EstCycle:
+    """A new (unsaved) EstCycle row for meeting ``number``: its period and meeting instant."""
     day = meeting_date(rhythm, number)
-    start = day - timedelta(days=rhythm.est.interval_days - 1)
-    cycle = EstCycle(
+    return EstCycle(
         municipality_id=municipality_id,
         number=number,
-        period_start=start,
+        period_start=day - timedelta(days=rhythm.est.interval_days - 1),
         period_end=day,
         meeting_at=meeting_at(rhythm, number),
     )
+
+
+def _ensure_cycle(
+    session: Session, municipality_id: int, rhythm: Rhythm, number: int, as_of: date
+) -> list[Event]:
+    cycle = cycle_row(municipality_id, rhythm, number)
     if not insert_once(session, cycle, key=("municipality_id", "number")):
         return []
+    start, day = cycle.period_start, cycle.period_end
     local = pendulum.instance(cycle.meeting_at).in_timezone(TIMEZONE)
     subject = (
         f"EST-period {number} ({start.isoformat()}–{day.isoformat()}), "
@@ -237,11 +253,39 @@ def run_est_cycle(session: Session, municipality: Municipality, as_of: date) -> 
     held = held_meeting_number(rhythm, as_of)
     if held is not None:
         # est_situation builds on this module's calendar, so it is imported here, not at the top.
-        from flows.est_situation import close_period  # noqa: PLC0415 - see the comment above
+        from flows.est_situation import close_periods  # noqa: PLC0415 - see the comment above
 
-        events.extend(close_period(session, municipality_id, rhythm, held, as_of))
+        numbers = periods_to_judge(session, municipality_id, rhythm, held)
+        events.extend(close_periods(session, municipality_id, rhythm, numbers, as_of))
     session.flush()
     return events
+
+
+def periods_to_judge(session: Session, municipality_id: int, rhythm: Rhythm, held: int) -> list[int]:
+    """The closed periods a run judges when ``held`` is the newest held meeting, oldest first: each of
+    the last ``CATCH_UP_PERIODS`` not judged yet, and ``held`` again (late reports still count).
+
+    Their EstCycle rows are ensured (without a "ny period" event: they are not opening now) and
+    locked, FOR UPDATE on PostgreSQL, until the transaction ends: a run at the same time waits, then
+    finds them judged. SQLite has one writer at a time anyway."""
+    oldest = max(1, held - CATCH_UP_PERIODS + 1)
+    in_backlog = (
+        col(EstCycle.municipality_id) == municipality_id,
+        col(EstCycle.number).between(oldest, held),
+    )
+    existing = set(session.exec(select(EstCycle.number).where(*in_backlog)))
+    for number in range(oldest, held + 1):
+        if number not in existing:
+            insert_once(
+                session, cycle_row(municipality_id, rhythm, number), key=("municipality_id", "number")
+            )
+    rows = session.execute(
+        sa.select(col(EstCycle.number), col(EstCycle.judged_on))
+        .where(*in_backlog)
+        .order_by(col(EstCycle.number))
+        .with_for_update()
+    ).all()
+    return [number for number, judged_on in rows if judged_on is None or number == held]
 
 
 def held_meeting_number(rhythm: Rhythm, as_of: date) -> int | None:

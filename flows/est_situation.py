@@ -13,10 +13,12 @@ rows, a fixed handful of queries whatever the number of incidents):
 - persisting problems: the same area and category with at least the kommun's threshold in each of
   N consecutive periods, with the forum the kommun's rutin raises it to (BRÅ and/or kommunledningen).
 
-``close_period`` is what happens when a period closes (the EST cycle on a meeting day): each persisting
-problem is raised once (one PersistingProblem row, one Escalation, one item on the next meeting of
-the forum), its history grows while it persists, and it is resolved when a period falls below the
-threshold. All of it through unique keys, so any number of runs leaves the same rows.
+``close_period`` is what happens when a period closes (the EST cycle on a meeting day, or the first run
+after it: the cycle catches up missed meetings oldest first): each persisting problem is raised once
+(one PersistingProblem row, one Escalation, one item on the next meeting of the forum), its history
+grows while it persists, and it is resolved when a period falls below the threshold; the period's
+EstCycle row records the day it was first judged (``judged_on``). All of it through unique keys and
+conditional updates, so any number of runs leaves the same rows.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.est import meeting_at, meeting_date
+from flows.est import cycle_row, meeting_at, meeting_date
 from models.directory import Forum, ForumMeeting, Person
 from models.enums import ForumKind
 from models.escalation import Escalation, EscalationLevel, EscalationReason
@@ -450,10 +452,73 @@ def close_period(
 ) -> list[Event]:
     """Raise the persisting problems of period ``number`` (once each), extend the history of those that
     go on, and resolve those that fell below the threshold. Idempotent."""
-    situation = compile_situation(session, municipality_id, rhythm, number, as_of)
+    return close_periods(session, municipality_id, rhythm, [number], as_of)
+
+
+def close_periods(
+    session: Session, municipality_id: int, rhythm: Rhythm, numbers: list[int], as_of: date
+) -> list[Event]:
+    """``close_period`` for each of ``numbers``, oldest first, as a run that missed meetings catches up.
+
+    One count query covers every streak window of them all: only the counts decide here (hot-times,
+    insatser and the year-earlier figures of the lägesbild do not), and a catch-up closes up to a
+    year of periods. Each period's EstCycle row records the first day it was judged."""
+    numbers = sorted(set(numbers))
+    if not numbers:
+        return []
+    spans = [period_of(rhythm, n) for n in range(max(1, numbers[0] - HISTORY_WINDOW + 1), numbers[-1] + 1)]
+    counted = counts_by_period(session, municipality_id, [(span.start, span.end) for span in spans])
+    by_number = {span.number: counted[index] for index, span in enumerate(spans)}
+    events: list[Event] = []
+    for number in numbers:
+        windows = _windows(rhythm, number)
+        by_window = {index: by_number[window.number] for index, window in enumerate(windows)}
+        events.extend(_judge(session, municipality_id, rhythm, number, windows, by_window, as_of))
+    _mark_judged(session, municipality_id, rhythm, numbers, as_of)
+    session.flush()
+    return events
+
+
+def _mark_judged(
+    session: Session, municipality_id: int, rhythm: Rhythm, numbers: list[int], as_of: date
+) -> None:
+    """The first day counts (a period judged again keeps it); a missing row is made."""
+    existing = set(
+        session.exec(
+            select(EstCycle.number).where(
+                EstCycle.municipality_id == municipality_id, col(EstCycle.number).in_(numbers)
+            )
+        )
+    )
+    for number in numbers:
+        if number not in existing:
+            row = cycle_row(municipality_id, rhythm, number)
+            row.judged_on = as_of
+            insert_once(session, row, key=("municipality_id", "number"))
+    session.execute(
+        sa.update(EstCycle)
+        .where(
+            col(EstCycle.municipality_id) == municipality_id,
+            col(EstCycle.number).in_(numbers),
+            col(EstCycle.judged_on).is_(None),
+        )
+        .values(judged_on=as_of)
+    )
+
+
+def _judge(
+    session: Session,
+    municipality_id: int,
+    rhythm: Rhythm,
+    number: int,
+    windows: list[Period],
+    by_window: dict[int, dict[Cell, int]],
+    as_of: date,
+) -> list[Event]:
+    names = {category.key: category.name for category in rhythm.est.categories}
     events: list[Event] = []
     holding: dict[Cell, PersistingFinding] = {}
-    for finding in situation.persisting:
+    for finding in persisting_findings(rhythm, windows, by_window):
         holding[(finding.area, finding.category)] = finding
     open_rows = session.exec(
         select(PersistingProblem).where(
@@ -465,7 +530,7 @@ def close_period(
         for forum in finding.forums:
             row = open_cells.get((*cell, forum.value))
             if row is None:
-                events.extend(_raise(session, municipality_id, finding, forum, situation.categories, as_of))
+                events.extend(_raise(session, municipality_id, finding, forum, names, as_of))
             elif row.last_cycle_number < number:
                 # Still persisting: the same problem, a longer history; no new escalation.
                 known = {entry["period"] for entry in row.history}
@@ -478,7 +543,7 @@ def close_period(
     for row in open_rows:
         if (row.area, row.category) in holding or row.last_cycle_number >= number:
             continue
-        count = situation.counts.get((row.area, row.category), 0)
+        count = by_window[0].get((row.area, row.category), 0)
         resolution = f"Under tröskeln i EST-{number} ({count} händelser)"
         changed = session.execute(
             sa.update(PersistingProblem)
@@ -493,5 +558,4 @@ def close_period(
                 .values(resolved_on=as_of, resolution=resolution)
             )
             events.append(Event(as_of, "eskalering löst", f"{row.category} i {row.area}: {resolution}"))
-    session.flush()
     return events

@@ -23,6 +23,10 @@ class EstCycle(SQLModel, table=True):
     period_start: date
     period_end: date
     meeting_at: datetime = Field(sa_type=UTCDateTime)
+    judged_on: date | None = Field(
+        default=None,
+        description="When the EST cycle judged the closed period for persisting problems (None: not yet)",
+    )
 
 
 class InterventionState(StrEnum):

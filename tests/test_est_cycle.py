@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
 from flows.est import (
+    CATCH_UP_PERIODS,
     cycle_number_at,
     meeting_at,
     meeting_date,
@@ -185,11 +186,16 @@ def test_first_cycle_on_2_january(engine, falun):
 
 
 def test_run_on_a_meeting_day_prepares_the_next_meeting(engine, falun):
-    """On summer meeting day 12 (when the schedule fires): rows 12 and 13 at 07:00 UTC, tasks only for 13."""
+    """On summer meeting day 12 (when the schedule fires): rows 12 and 13 at 07:00 UTC, tasks only for 13;
+    the closed periods 1–12, never judged, are judged now, without "ny period" events."""
     events = run(engine, falun, date(2025, 6, 10))
-    assert [(c.number, c.meeting_at) for c in cycles(engine)] == [
+    rows = cycles(engine)
+    assert [(c.number, c.meeting_at) for c in rows if c.period_end >= date(2025, 6, 10)] == [
         (12, datetime(2025, 6, 10, 7, tzinfo=UTC)),
         (13, datetime(2025, 6, 24, 7, tzinfo=UTC)),
+    ]
+    assert [(c.number, c.judged_on) for c in rows if c.judged_on is not None] == [
+        (number, date(2025, 6, 10)) for number in range(1, 13)
     ]
     created = tasks(engine)
     assert len(created) == 7
@@ -263,22 +269,25 @@ def first_meeting_on_or_after(rhythm: Rhythm, as_of: date) -> tuple[int, date]:
 @given(as_of=st.dates(min_value=date(2025, 1, 1), max_value=date(2030, 12, 31)))
 def test_any_day_opens_the_first_meeting_on_or_after(engine, falun, as_of):
     """Any day 2025–2030: the cycle is the first meeting on/after it, at 09:00 local, tasks due on a
-    working day before their meeting (and the next meeting too when the day is a meeting day)."""
+    working day before their meeting (and the next meeting too when the day is a meeting day); the
+    closed periods of the last year are judged."""
     number, day = first_meeting_on_or_after(FALUN_RHYTHM, as_of)
     with Session(engine) as session:
         municipality = session.get(Municipality, falun)
         assert municipality is not None
         try:
             run_est_cycle(session, municipality, as_of)
-            rows = [
-                (row.number, row.period_end, row.meeting_at)
-                for row in session.exec(select(EstCycle).order_by(col(EstCycle.number)))
-            ]
+            every = list(session.exec(select(EstCycle).order_by(col(EstCycle.number))))
+            rows = [(row.number, row.period_end, row.meeting_at) for row in every if row.period_end >= as_of]
+            judged = [row.number for row in every if row.judged_on == as_of]
             created = [(task.period_label, task.due_date) for task in session.exec(select(Task))]
         finally:
             session.rollback()  # each example starts from the same database
     expected = [number, number + 1] if day == as_of else [number]
     assert [row[0] for row in rows] == expected
+    # Every closed period of the last year (none before meeting 1) was judged: a first run catches up.
+    held = number if day == as_of else number - 1
+    assert judged == list(range(max(1, held - CATCH_UP_PERIODS + 1), held + 1))
     assert rows[0][1:] == (day, meeting_at(FALUN_RHYTHM, number))
     assert {row[2].astimezone(STOCKHOLM).time() for row in rows} == {time(9, 0)}
     asked_number, asked_day, _ = rows[-1]
