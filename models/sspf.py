@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.directory import Person
+from models.records import moment_of
 from models.types import StrEnumType, UTCDateTime, utcnow
 
 ADULT_AGE = 18
@@ -487,7 +488,8 @@ def follow_up_key(case_id: int, due: date) -> str:
 
 
 def close_follow_up_tasks(session: Session, case: SspfCase, held_on: date) -> int:
-    """A meeting was held: the case's open follow-up tasks due by then are answered."""
+    """A meeting was held on ``held_on``: the case's open follow-up tasks are answered by it (the next
+    follow-up is counted from this meeting), closed as of that day."""
     from models.task import Task, TaskState  # noqa: PLC0415 - the task aggregate, only here
 
     tasks = session.exec(
@@ -499,9 +501,8 @@ def close_follow_up_tasks(session: Session, case: SspfCase, held_on: date) -> in
     ).all()
     for task in tasks:
         task.state = TaskState.DONE
-        task.closed_at = utcnow()
+        task.closed_at = moment_of(held_on)
         session.add(task)
-    del held_on  # every open follow-up is answered by a meeting: the next one is counted from it
     return len(tasks)
 
 
