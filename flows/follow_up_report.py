@@ -63,7 +63,6 @@ __all__ = [
 # A measure whose end date falls within this many days after the period is "due soon" (gul).
 DUE_SOON_DAYS = 90
 _PERIOD = re.compile(r"^\s*(?P<year>\d{4})\s*[Hh](?P<half>[12])\s*$")
-_FIRST_HALF_LAST_MONTH = 6
 _FINISHED = (MeasureStatus.COMPLETED, MeasureStatus.CANCELLED)
 
 
@@ -625,8 +624,3 @@ def compile_report(
             trend for area_id, trends in indicators.items() if area_id not in area_ids for trend in trends
         ],
     )
-
-
-def half_of(day: date) -> str:
-    """The half-year label of a day: ``2025H1`` for 2025-03-04."""
-    return f"{day.year}H{1 if day.month <= _FIRST_HALF_LAST_MONTH else 2}"
