@@ -358,8 +358,7 @@ def run_sspf_cycle_for(engine: sa.Engine, code: str, as_of: date, keyring: Keyri
 
 
 def _keyring() -> Keyring:
-    settings = get_settings()
-    return Keyring.from_sources(settings.sspf_keys.get_secret_value(), settings.sspf_key_file)
+    return Keyring.from_settings(get_settings())
 
 
 @task(name="sspf-arenden-att-se-till", retries=2, retry_delay_seconds=30)

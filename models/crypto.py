@@ -15,6 +15,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from samordna.settings import Settings
+
 
 class KeyringError(ValueError):
     """The keys are missing, malformed, or do not open a stored value; the message is Swedish."""
@@ -55,6 +57,11 @@ class Keyring:
                     f"nyckel {position} är ingen giltig Fernet-nyckel (44 tecken base64)."
                 ) from None
         return cls(tuple(dict.fromkeys(found)))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Keyring:
+        """The keys the settings name (SAMORDNA_SSPF_KEYS, then SAMORDNA_SSPF_KEY_FILE)."""
+        return cls.from_sources(settings.sspf_keys.get_secret_value(), settings.sspf_key_file)
 
     @property
     def _fernet(self) -> MultiFernet:

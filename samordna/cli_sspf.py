@@ -98,9 +98,8 @@ class SspfContext:
 
     @cached_property
     def keyring(self) -> Keyring:
-        settings = settings_of(self.click_ctx)
         try:
-            return Keyring.from_sources(settings.sspf_keys.get_secret_value(), settings.sspf_key_file)
+            return Keyring.from_settings(settings_of(self.click_ctx))
         except KeyringError as error:
             raise UserError(_sentence(str(error))) from error
 
