@@ -1,6 +1,6 @@
 """The årshjul: a year drawn as a wheel, months around, one ring per kind of event (SVG or PNG).
 
-Plain values in, bytes out: the caller decides which events and words (``flows.year_wheel``).
+Plain values in, bytes out: the caller decides which events and words (``reports.year_wheel``).
 January starts at the top and the year runs clockwise, as paper årshjul do.
 """
 

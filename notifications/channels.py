@@ -51,10 +51,10 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="'imghdr' is deprecated", category=DeprecationWarning)
     import apprise.utils.pgp
 
+from core.settings import Settings
+from core.templating import render
 from models.directory import Person
 from notifications.documents import Attachment
-from samordna.settings import Settings
-from samordna.text import render
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from flows.est import ensure_cycle
+from cycles.est import ensure_cycle
 from models.directory import Person
 from models.est import Intervention, InterventionState
 from models.municipality import Municipality

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.templating import render
 from documents import charts, word
-from flows.follow_up_report import FollowUpReport, IndicatorTrend, Light, MeasureLine
-from samordna.text import render
+from reports.follow_up_report import FollowUpReport, IndicatorTrend, Light, MeasureLine
 
 __all__ = ["COLUMNS", "LIGHT_COLOURS", "ReportCharts", "draw_charts", "report_docx", "report_html"]
 
