@@ -74,12 +74,26 @@ from models.enums import MeasureStatus
 from models.escalation import Escalation, EscalationLevel, EscalationReason, open_escalations
 from models.est import Intervention, InterventionState
 from models.municipality import Municipality
-from models.plan import Measure, PartyRole, StatusReport, measure_parties
+from models.outbox import message_ids_by_key
+from models.plan import (
+    ActionPlan,
+    Measure,
+    PartyRole,
+    StatusReport,
+    measure_parties,
+    organisations_without_contact,
+)
 from models.records import Event, insert_many, moment_of
 from models.rhythm import ReminderLadder, Rhythm, StalledRules, rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from models.working_days import add_working_days, is_working_day, previous_working_day, working_days_between
-from notifications.compose import enqueue_messages
+from notifications.compose import (
+    AdoptionSummary,
+    LateMeasure,
+    adoption_summary_key,
+    enqueue_adoption_summary,
+    enqueue_messages,
+)
 from samordna.text import swedish_date
 
 __all__ = [
@@ -342,6 +356,21 @@ class _Sweep:
     pending: list[tuple[Escalation, _Planned]] = field(default_factory=list)
     # The keys of every escalation whose cause holds on as_of: the rest of the open ones are resolved.
     holding: set[str] = field(default_factory=set)
+    # Adoption: the kommun's day and each plan's; a cause that began before it raises no escalation.
+    kommun_adopted_on: date | None = None
+    plan_adopted_on: dict[int, date | None] = field(default_factory=dict)
+    plan_titles: dict[int, str] = field(default_factory=dict)
+    # Causes the rules hold for but that began before adoption: for the coordinator's summary.
+    before_adoption: list[_Planned] = field(default_factory=list)
+
+    def adopted_on(self, item: _Planned) -> date | None:
+        """The adoption day that applies to a planned escalation: its measure's plan's, else the kommun's."""
+        measure = item.measure
+        if measure is None and item.task is not None and item.task.measure_id is not None:
+            measure = self.measures.get(item.task.measure_id)
+        if measure is not None and self.plan_adopted_on.get(measure.plan_id) is not None:
+            return self.plan_adopted_on[measure.plan_id]
+        return self.kommun_adopted_on
 
     def task_phrase(self, task: Task) -> str:
         """What the task asks, as a phrase: 'statusrapport för "<åtgärd>"'."""
@@ -372,7 +401,15 @@ def _load(session: Session, municipality: Municipality, as_of: date) -> _Sweep:
         .where(Task.municipality_id == municipality_id, Task.state == TaskState.OPEN)
         .order_by(col(Task.due_date), col(Task.id))
     )
+    plans = session.exec(
+        select(col(ActionPlan.id), col(ActionPlan.adopted_on), col(ActionPlan.title)).where(
+            ActionPlan.municipality_id == municipality_id
+        )
+    ).all()
     return _Sweep(
+        kommun_adopted_on=municipality.adopted_on,
+        plan_adopted_on={plan_id: adopted for plan_id, adopted, _ in plans if plan_id is not None},
+        plan_titles={plan_id: title for plan_id, _, title in plans if plan_id is not None},
         session=session,
         municipality_id=municipality_id,
         as_of=as_of,
@@ -580,7 +617,18 @@ def _new_ones(sweep: _Sweep, planned: list[_Planned]) -> list[_Planned]:
         existing.update(
             sweep.session.exec(select(Escalation.dedupe_key).where(col(Escalation.dedupe_key).in_(chunk)))
         )
-    return [item for item in planned if item.key not in existing]
+    new: list[_Planned] = []
+    for item in planned:
+        if item.key in existing:
+            continue
+        adopted_on = sweep.adopted_on(item)
+        # History from before Samordna was taken into use is no escalation: it goes, once, into the
+        # coordinator's summary. It still holds, so an escalation raised before (an upgrade) stays open.
+        if adopted_on is not None and item.since < adopted_on:
+            sweep.before_adoption.append(item)
+            continue
+        new.append(item)
+    return new
 
 
 # 3. Overdue tasks
@@ -913,6 +961,79 @@ def _resolve(sweep: _Sweep) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
+# 6. The adoption summary: what was already late when a plan was taken into use, told once
+
+
+def _late_reason(item: _Planned) -> str:
+    if item.reason == EscalationReason.TASK_OVERDUE and item.task is not None:
+        return f"uppgiften {item.task.subject} skulle vara klar {_day(item.since)}"
+    if item.reason == EscalationReason.PAST_END_DATE:
+        return f"slutdatumet {_day(item.since)} har passerat"
+    return _stall_phrase(item)
+
+
+def _summarise_adoption(sweep: _Sweep) -> None:
+    """On the first sweep on or after a plan's adoption day: one summary to the BRÅ-samordnare of
+    its measures already late before that day (not escalated) and of the organisations named as
+    ansvarig that have no contact person. Keyed by plan and day: written once."""
+    coordinator = sweep.directory.coordinator()
+    if coordinator is None or coordinator.id is None:
+        return
+    late: dict[int, dict[int, LateMeasure]] = defaultdict(dict)
+    for item in sweep.before_adoption:
+        measure = item.measure
+        if measure is None and item.task is not None and item.task.measure_id is not None:
+            measure = sweep.measures.get(item.task.measure_id)
+        if measure is None or measure.id is None:
+            continue
+        found = late[measure.plan_id].get(measure.id)
+        reasons = (*found.reasons, _late_reason(item)) if found else (_late_reason(item),)
+        since = min(found.since, item.since) if found else item.since
+        late[measure.plan_id][measure.id] = LateMeasure(measure.id, _short(measure.title), since, reasons)
+    for plan_id, adopted_on in sweep.plan_adopted_on.items():
+        if adopted_on is None or adopted_on > sweep.as_of:
+            continue
+        if message_ids_by_key(sweep.session, [adoption_summary_key(plan_id, adopted_on)]):
+            continue  # told once already
+        for measure in sweep.measures.values():
+            # Past its end date on the adoption day, whatever the grace: already late when it came.
+            if (
+                measure.plan_id == plan_id
+                and measure.id is not None
+                and measure.id not in late[plan_id]
+                and measure.period_end is not None
+                and measure.period_end < adopted_on
+                and not measure_is_finished(measure, sweep.reports.get(measure.id, []))
+            ):
+                late[plan_id][measure.id] = LateMeasure(
+                    measure.id,
+                    _short(measure.title),
+                    measure.period_end,
+                    (f"slutdatumet {_day(measure.period_end)} har passerat",),
+                )
+        missing = organisations_without_contact(
+            sweep.session,
+            [measure.id for measure in sweep.measures.values() if measure.plan_id == plan_id and measure.id],
+        )
+        event = enqueue_adoption_summary(
+            sweep.session,
+            AdoptionSummary(
+                municipality_id=sweep.municipality_id,
+                plan_id=plan_id,
+                plan_title=sweep.plan_titles.get(plan_id, ""),
+                adopted_on=adopted_on,
+                as_of=sweep.as_of,
+                moment=sweep.moment,
+                recipient=coordinator,
+                late=sorted(late[plan_id].values(), key=lambda item: (item.since, item.title)),
+                organisations_without_contact=missing,
+            ),
+        )
+        if event is not None:
+            sweep.events.append(event)
+
+
+# ---------------------------------------------------------------------------------------------------
 
 
 def run_daily_sweep(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
@@ -928,6 +1049,7 @@ def run_daily_sweep(session: Session, municipality: Municipality, as_of: date) -
     _escalate_tasks(sweep)
     _escalate_stalls(sweep)
     _resolve(sweep)
+    _summarise_adoption(sweep)
     session.flush()
     return sweep.events
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session, col, delete, select
@@ -77,11 +78,18 @@ def directory_index(session: Session, municipality_id: int) -> DirectoryIndex:
 
 
 def resolve_municipality(
-    session: Session, file: Path, facts: PlanFacts, kommun: str | None, *, create: bool
+    session: Session,
+    file: Path,
+    facts: PlanFacts,
+    kommun: str | None,
+    *,
+    create: bool,
+    adopted_on: date | None = None,
 ) -> Municipality:
     """The kommun the plan belongs to: ``--kommun`` first, then the plan's own Kommunkod/Kommun.
 
-    A kommun named by a valid kommunkod and a name is created when it does not exist yet.
+    A kommun named by a valid kommunkod and a name is created when it does not exist yet, taken into
+    use on ``adopted_on``.
     """
     key = kommun or facts.municipality_code or facts.municipality_name
     if not key:
@@ -99,7 +107,7 @@ def resolve_municipality(
     code = key if KOMMUNKOD.match(key) else facts.municipality_code
     name = facts.municipality_name if KOMMUNKOD.match(key) else key
     if code and name and KOMMUNKOD.match(code):
-        municipality = Municipality(name=name, code=code)
+        municipality = Municipality(name=name, code=code, adopted_on=adopted_on)
         if create:
             session.add(municipality)
             session.flush()
@@ -124,8 +132,13 @@ def import_plan_file(
     facts: PlanFacts | None = None,
     replace: bool = False,
     dry_run: bool = False,
+    adopted_on: date | None = None,
 ) -> ImportReport:
-    """Read, check and (unless ``dry_run``) write a plan. Raises ImportFailedError with every problem."""
+    """Read, check and (unless ``dry_run``) write a plan. Raises ImportFailedError with every problem.
+
+    ``adopted_on`` is the day the plan is taken into use (the CLI gives today): what was already late
+    before it raises no escalation. None leaves the plan without a grace, judged on all its history.
+    """
     try:
         mapping = parse_mapping(mapping_specs or [])
     except ValueError as error:
@@ -133,7 +146,9 @@ def import_plan_file(
     draft = build_draft(file, read_sheets(file), mapping=mapping, facts=facts)
     if draft.errors:
         raise ImportFailedError(draft.errors)
-    municipality = resolve_municipality(session, file, draft.facts, kommun, create=not dry_run)
+    municipality = resolve_municipality(
+        session, file, draft.facts, kommun, create=not dry_run, adopted_on=adopted_on
+    )
     report = ImportReport(draft, municipality.name, municipality.code)
     existing = plan_by_title(session, municipality.id, draft.facts.title) if municipality.id else None
     if existing is not None and not replace:
@@ -153,7 +168,7 @@ def import_plan_file(
     if existing is not None:
         _remove_plan_content(session, existing, file)
         report.replaced = True
-    report.plan_id = _write(session, municipality, draft, index, existing)
+    report.plan_id = _write(session, municipality, draft, index, existing, adopted_on)
     return report
 
 
@@ -208,6 +223,7 @@ def _write(
     draft: PlanDraft,
     index: DirectoryIndex,
     existing: ActionPlan | None,
+    adopted_on: date | None,
 ) -> int:
     kommun = municipality.id or 0
     facts = draft.facts
@@ -232,6 +248,7 @@ def _write(
     plan.situation_assessment_id = assessment_id
     plan.source_file = draft.file.name
     plan.extra = dict(facts.extra)
+    plan.adopted_on = adopted_on
     session.add(plan)
     session.flush()
     forums = list(session.exec(select(Forum).where(Forum.municipality_id == kommun).order_by(col(Forum.id))))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +27,9 @@ class Municipality(MunicipalityBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # The kommun's rhythm (models.rhythm.Rhythm, stored with its Swedish keys); empty means defaults.
     rhythm: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # The day Samordna was taken into use for the kommun (its first daily sweep, unless set before):
+    # what was already late before it raises no escalation, only a summary to the coordinator.
+    adopted_on: date | None = None
 
 
 class MunicipalityCreate(MunicipalityBase):

@@ -59,12 +59,16 @@ from samordna.text import render, swedish_date
 __all__ = [
     "EVENT_KIND",
     "KEY_LIMIT",
+    "AdoptionSummary",
     "DigestItem",
     "EscalationGroup",
     "EscalationNotice",
+    "LateMeasure",
     "Rendered",
+    "adoption_summary_key",
     "digest_key",
     "digest_subject",
+    "enqueue_adoption_summary",
     "enqueue_messages",
     "escalation_digest_key",
     "escalation_key",
@@ -595,6 +599,72 @@ def _write(
         for item in planned
         if item.message.dedupe_key in inserted
     ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The adoption summary
+
+
+@dataclass(frozen=True, slots=True)
+class LateMeasure:
+    """A measure already late when its plan was taken into use: listed once, never escalated."""
+
+    measure_id: int
+    title: str
+    since: date
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptionSummary:
+    """What the coordinator is told once about a plan taken into use."""
+
+    municipality_id: int
+    plan_id: int
+    plan_title: str
+    adopted_on: date
+    as_of: date
+    moment: datetime
+    recipient: Person
+    late: Sequence[LateMeasure]
+    organisations_without_contact: Sequence[tuple[str, int]]  # name, measures naming it
+
+
+def adoption_summary_key(plan_id: int, adopted_on: date) -> str:
+    """``i-bruk:<plan>:<adoption day>``: one summary per plan and adoption."""
+    return f"i-bruk:{plan_id}:{adopted_on.isoformat()}"
+
+
+def render_adoption_summary(summary: AdoptionSummary) -> Rendered:
+    """The summary's subject and bodies."""
+    late = len(summary.late)
+    parts = []
+    if late:
+        parts.append(f"{_plural(late, 'åtgärd', 'åtgärder')} redan försenade när planen togs i bruk")
+    if summary.organisations_without_contact:
+        count = len(summary.organisations_without_contact)
+        parts.append(f"{_plural(count, 'organisation', 'organisationer')} utan kontaktperson")
+    context = {"summary": summary}
+    return Rendered(
+        subject=_short(f"Samordna: {summary.plan_title} – " + ", ".join(parts), SUBJECT_LIMIT),
+        text=render("notifications/adoption.txt.j2", **context),
+        html=render("notifications/adoption.html.j2", **context),
+    )
+
+
+def enqueue_adoption_summary(session: Session, summary: AdoptionSummary) -> Event | None:
+    """Write the summary to the coordinator unless it was written before or has nothing to say."""
+    if not summary.late and not summary.organisations_without_contact:
+        return None
+    key = adoption_summary_key(summary.plan_id, summary.adopted_on)
+    if message_ids_by_key(session, [key]):
+        return None
+    rendered = render_adoption_summary(summary)
+    stamp = _Stamp(summary.municipality_id, summary.moment)
+    message = _message(stamp, MessageKind.SUMMARY, key, summary.recipient.id, rendered)
+    if not insert_many(session, [message], key="dedupe_key"):
+        return None
+    return Event(summary.as_of, EVENT_KIND, rendered.subject, summary.recipient.name)
 
 
 def enqueue_messages(session: Session, municipality: Municipality, as_of: date) -> list[Event]:

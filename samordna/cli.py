@@ -107,7 +107,8 @@ def kommun_create(ctx: click.Context, namn: str, kod: str) -> None:
         existing = find_municipality(session, kod.strip())
         if existing is not None:
             raise UserError(f"Kommunkoden {kod} finns redan: {existing.name}.")
-        session.add(Municipality(name=namn.strip(), code=kod.strip()))
+        # Created today is taken into use today: what was late before it raises no escalation.
+        session.add(Municipality(name=namn.strip(), code=kod.strip(), adopted_on=_today()))
     click.echo(f"Kommunen {namn.strip()} ({kod.strip()}) är skapad.")
 
 
@@ -135,7 +136,7 @@ def katalog() -> None:
 def katalog_import(ctx: click.Context, fil: Path, kommun: str | None) -> None:
     """Läs in en katalog (YAML) för en kommun; en ny import uppdaterar befintliga poster."""
     with db.transaction(engine_of(ctx)) as session:
-        counts, municipality = import_directory_file(session, fil, kommun)
+        counts, municipality = import_directory_file(session, fil, kommun, adopted_on=_today())
     click.echo(
         f"Katalogen för {municipality.name} är inläst från {fil.name}: "
         f"{counts.organisations} organisationer, "
@@ -169,6 +170,11 @@ def plan() -> None:
 @click.option(
     "--uppfoljning", help='Planens uppföljning när raden inte anger någon, t.ex. "BRÅ en gång per halvår".'
 )
+@click.option(
+    "--i-bruk-fran",
+    help="Dagen planen tas i bruk i Samordna (standard: i dag). Det som redan var försenat då eskaleras "
+    "inte utan listas en gång för BRÅ-samordnaren.",
+)
 @click.option("--dry-run", is_flag=True, help="Visa vad som skulle importeras utan att spara något.")
 @click.option("--ersatt", is_flag=True, help="Ersätt en plan med samma titel (bara om den saknar historik).")
 @click.pass_context
@@ -184,10 +190,12 @@ def plan_import(
     giltig_fran: str | None,
     revideras_senast: str | None,
     uppfoljning: str | None,
+    i_bruk_fran: str | None,
     dry_run: bool,  # noqa: FBT001 - click passes flags positionally by name
     ersatt: bool,  # noqa: FBT001 - click passes flags positionally by name
 ) -> None:
     """Importera en åtgärdsplan från XLSX, CSV eller YAML i en enda transaktion."""
+    adopted_on = _option_date("--i-bruk-fran", i_bruk_fran) or _today()
     facts = PlanFacts(
         title=titel or "",
         decided_by=beslutad_av or "",
@@ -199,7 +207,7 @@ def plan_import(
     engine = engine_of(ctx)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         if katalog_fil is not None:
-            import_directory_file(session, katalog_fil, kommun)
+            import_directory_file(session, katalog_fil, kommun, adopted_on=adopted_on)
         report = import_plan_file(
             session,
             fil,
@@ -208,12 +216,18 @@ def plan_import(
             facts=facts,
             replace=ersatt,
             dry_run=dry_run,
+            adopted_on=adopted_on,
         )
         if dry_run:
             session.rollback()
     click.echo(
         render("cli/plan_import.txt.j2", report=report, dry_run=dry_run, summary=_summary(report)), nl=False
     )
+
+
+def _today() -> date:
+    """Today in Europe/Stockholm: the day a kommun or plan created now is taken into use."""
+    return datetime.now(UTC).astimezone(ZoneInfo(TIMEZONE)).date()
 
 
 def _option_date(option: str, value: str | None, *, end: bool = False) -> date | None:
