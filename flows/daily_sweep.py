@@ -8,7 +8,10 @@ On a working day ``as_of`` it does, in this order:
    INTERVENTION_FOLLOW_UP task (key ``insats:<intervention id>:…``) is answered when its insats is no
    longer open on ``as_of``. Answered tasks become DONE with ``closed_at`` = ``as_of`` at the sweep
    time (``rhythm.daily_sweep_time``, 07:00) in Europe/Stockholm, stored as aware UTC.
-2. **Reminders** (``rhythm.reminders``; N = before_due_working_days, M = overdue_every_working_days),
+2. **Notice and reminders.** An open task with an assignee person that has had no reminder yet gets
+   a NEW_TASK notice ("ny uppgift", with its deadline) on the first working day on or after the day it
+   was created: the ansvarig hears of a task when it opens, not three days before it is due. After
+   that the ladder (``rhythm.reminders``; N = before_due_working_days, M = overdue_every_working_days),
    for each open task with an assignee person, with ``due`` = the due date moved back to a working day:
    BEFORE_DUE on ``add_working_days(due, -N)`` (not when N is 0), DUE_DAY on ``due`` (when
    ``on_due_day``), OVERDUE on due + M, due + 2M, … working days. Key ``påminnelse:<task>:<as_of>``.
@@ -83,7 +86,7 @@ from models.plan import (
     measure_parties,
     organisations_without_contact,
 )
-from models.records import Event, insert_many, moment_of
+from models.records import Event, insert_many, local_day, moment_of
 from models.rhythm import ReminderLadder, Rhythm, StalledRules, rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from models.working_days import add_working_days, is_working_day, previous_working_day, working_days_between
@@ -468,7 +471,9 @@ def _close_answered(sweep: _Sweep) -> None:
 def _reminder_subject(sweep: _Sweep, task: Task, kind: ReminderKind) -> str:
     due = previous_working_day(task.due_date)
     phrase = sweep.task_phrase(task)
-    if kind == ReminderKind.DUE_DAY:
+    if kind == ReminderKind.NEW_TASK:
+        text = f"Ny uppgift: {phrase} senast {_long_date(due)}"
+    elif kind == ReminderKind.DUE_DAY:
         text = f"Påminnelse: {phrase} senast i dag, {_long_date(due)}"
     elif kind == ReminderKind.BEFORE_DUE:
         text = f"Påminnelse: {phrase} senast {_long_date(due)}"
@@ -486,10 +491,21 @@ def _remind(sweep: _Sweep) -> None:
             )
         )
     )
+    # The open tasks that have had a message already: the others get their notice first.
+    told = set(
+        sweep.session.exec(
+            select(Reminder.task_id)
+            .join(Task, col(Task.id) == col(Reminder.task_id))
+            .where(Reminder.municipality_id == sweep.municipality_id, Task.state == TaskState.OPEN)
+            .distinct()
+        )
+    )
     reminders: list[tuple[Reminder, str]] = []
     for task in sweep.open_tasks:
         assignee = sweep.directory.person(task.assignee_person_id)
         kind = reminder_kind_on(task.due_date, sweep.as_of, sweep.rhythm.reminders)
+        if task.id not in told and local_day(task.created_at) <= sweep.as_of:
+            kind = ReminderKind.NEW_TASK
         key = f"påminnelse:{task.id}:{sweep.as_of.isoformat()}"
         if assignee is None or kind is None or key in made_today:
             continue

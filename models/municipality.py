@@ -7,9 +7,9 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
-from models.types import UTCDateTime, utcnow
+from models.types import UTCDateTime, name_key, utcnow
 
 KOMMUNKOD = re.compile(r"^\d{4}$")
 
@@ -41,13 +41,14 @@ class MunicipalityRead(MunicipalityBase):
 
 
 def find_municipality(session: Session, key: str) -> Municipality | None:
-    """The kommun whose kommunkod or name (case-insensitive) is ``key``."""
+    """The kommun whose kommunkod or name (case-insensitive, Swedish letters too: ``models.types.name_key``)
+    is ``key``. Names are compared in Python: there are at most 290 kommuner."""
     key = key.strip()
     if KOMMUNKOD.match(key):
         return session.exec(select(Municipality).where(Municipality.code == key)).first()
-    return session.exec(
-        select(Municipality).where(sa.func.lower(Municipality.name) == key.casefold())
-    ).first()
+    wanted = name_key(key)
+    rows = session.exec(select(Municipality).order_by(col(Municipality.id)))
+    return next((row for row in rows if name_key(row.name) == wanted), None)
 
 
 def list_municipalities(session: Session) -> list[Municipality]:

@@ -52,6 +52,11 @@ def moment_of(as_of: date, at: time = time(12, 0)) -> datetime:
     return datetime.combine(as_of, at, tzinfo=ZoneInfo(TIMEZONE)).astimezone(UTC)
 
 
+def local_day(moment: datetime) -> date:
+    """The day an aware moment falls on in Europe/Stockholm: the inverse of ``moment_of``."""
+    return moment.astimezone(ZoneInfo(TIMEZONE)).date()
+
+
 def insert_once(session: Session, row: SQLModel, *, key: str | Sequence[str]) -> bool:
     """Insert ``row`` unless a row with the same values in the unique column(s) ``key`` exists.
 

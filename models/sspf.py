@@ -25,7 +25,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.directory import Person
 from models.records import moment_of
-from models.types import StrEnumType, UTCDateTime, utcnow
+from models.types import StrEnumType, UTCDateTime, name_key, utcnow
 
 ADULT_AGE = 18
 
@@ -357,11 +357,17 @@ def adult_on(birth: date) -> date:
 
 
 def person_by_email(session: Session, municipality_id: int, email: str) -> Person | None:
-    return session.exec(
-        select(Person).where(
-            Person.municipality_id == municipality_id, sa.func.lower(Person.email) == email.strip().lower()
-        )
-    ).first()
+    """The kommun's person with this e-mail address, compared case-insensitively in Python (SQLite's
+    lower() leaves "Å" as it is)."""
+    wanted = name_key(email)
+    return next(
+        (
+            person
+            for person in session.exec(select(Person).where(Person.municipality_id == municipality_id))
+            if name_key(person.email) == wanted
+        ),
+        None,
+    )
 
 
 # Directory roles (``roller:`` in the kommun's directory file) that carry an SSPF role.

@@ -73,3 +73,10 @@ class StrEnumType(sa.types.TypeDecorator[E]):
         if value is None:
             return None
         return self.enum_class(value)
+
+
+def name_key(text: str) -> str:
+    """A name as lookups compare it: case folded for every letter (Å, Ä, Ö, É too) and with its spaces
+    collapsed. SQLite's lower() folds only ASCII, so name lookups compare this in Python on both
+    databases instead of in SQL ("Älvbacka", "ÄLVBACKA" and " älvbacka " are one kommun)."""
+    return " ".join(text.casefold().split())

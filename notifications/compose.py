@@ -52,7 +52,7 @@ from models.municipality import Municipality
 from models.outbox import MessageKind, OutboxMessage, message_ids_by_key
 from models.records import Event, insert_many, moment_of
 from models.rhythm import rhythm_from_json
-from models.task import Reminder, Task, TaskKind, TaskState
+from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from models.working_days import is_working_day, previous_working_day, working_days_between
 from samordna.text import render, swedish_date
 
@@ -175,6 +175,7 @@ class DigestItem:
     instruction: str
     answer: str  # how to answer, besides the status command
     measure_id: int | None  # set for a status report: the answer command names the measure
+    is_new: bool = False  # the first message about this task: it opened since the last digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,11 +214,17 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def digest_subject(items: Sequence[DigestItem]) -> str:
-    """``Samordna: 3 uppgifter att göra – 1 försenad``: what to do, and how much of it is late."""
+    """``Samordna: 3 uppgifter att göra – 1 ny, 1 försenad``: what to do, what is new, what is late."""
     overdue = sum(1 for item in items if item.overdue_working_days > 0)
+    new = sum(1 for item in items if item.is_new)
     subject = f"Samordna: {_plural(len(items), 'uppgift', 'uppgifter')} att göra"
+    parts = []
+    if new:
+        parts.append(_plural(new, "ny", "nya"))
     if overdue:
-        subject += f" – {_plural(overdue, 'försenad', 'försenade')}"
+        parts.append(_plural(overdue, "försenad", "försenade"))
+    if parts:
+        subject += " – " + ", ".join(parts)
     return subject
 
 
@@ -380,7 +387,7 @@ def _answer(kind: TaskKind) -> str:
     return OTHER_ANSWER if kind == TaskKind.STATUS_REPORT else ANSWERS.get(kind, OTHER_ANSWER)
 
 
-def _item(task: Task, as_of: date) -> DigestItem:
+def _item(task: Task, as_of: date, *, is_new: bool = False) -> DigestItem:
     due = previous_working_day(task.due_date)
     measure_id = task.measure_id if task.kind == TaskKind.STATUS_REPORT else None
     return DigestItem(
@@ -390,6 +397,7 @@ def _item(task: Task, as_of: date) -> DigestItem:
         instruction=INSTRUCTIONS.get(task.kind, "Gör uppgiften."),
         answer=ANSWERS.get(task.kind, OTHER_ANSWER) if measure_id is not None else _answer(task.kind),
         measure_id=measure_id,
+        is_new=is_new,
     )
 
 
@@ -419,8 +427,11 @@ def _plan_digests(
         person = people.get(person_id)
         if person is None:  # a person of another kommun: never mix kommuner in one message
             continue
+        new = {reminder.task_id for reminder in taken if reminder.kind == ReminderKind.NEW_TASK}
         rendered = render_digest(
-            person.name, as_of, [_item(task, as_of) for task in tasks[person_id].values()]
+            person.name,
+            as_of,
+            [_item(task, as_of, is_new=task.id in new) for task in tasks[person_id].values()],
         )
         message = _message(
             stamp,

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from models import db
 from models.indicator import Indicator, indicator_values, indicators, normalise_source
 from models.municipality import Municipality, find_municipality
+from models.types import name_key
 from samordna.cli_common import (
     EXAMPLES,
     KOMMUN_OPTION,
@@ -244,11 +245,16 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
                     raise UserError(
                         f'Fokusområdet "{focus_area}" finns inte i kommunens planer. Se: samordna plan list'
                     )
-            found = session.exec(
-                select(Indicator).where(
-                    Indicator.municipality_id == municipality.id, Indicator.name == namn.strip()
-                )
-            ).first()
+            found = next(
+                (
+                    row
+                    for row in session.exec(
+                        select(Indicator).where(Indicator.municipality_id == municipality.id)
+                    )
+                    if name_key(row.name) == name_key(namn)
+                ),
+                None,
+            )
             indicator = found or Indicator(municipality_id=municipality.id or 0, name=namn.strip())
             indicator.source = normalise_source(source)
             indicator.unit = unit

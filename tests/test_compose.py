@@ -567,6 +567,7 @@ def sample_items() -> list[DigestItem]:
             instruction=INSTRUCTIONS[TaskKind.SITUATION_ASSESSMENT_STEP],
             answer=OTHER_ANSWER,
             measure_id=None,
+            is_new=True,
         ),
     ]
 
@@ -610,7 +611,7 @@ def test_html_escapes_markup_in_a_title_and_text_keeps_it_verbatim() -> None:
     assert "<script>alert(1)</script> på Åsgatan" in digest.text
     assert "Hej Åsa Öberg," in digest.text
     assert "Hej Åsa Öberg," in digest.html
-    assert digest.subject == "Samordna: 3 uppgifter att göra – 1 försenad"
+    assert digest.subject == "Samordna: 3 uppgifter att göra – 1 ny, 1 försenad"
     escalated = render_escalation("Karin Dahl", sample_notice(EscalationLevel.MANAGEMENT))
     assert "Ljus i parken &lt;b&gt;" in escalated.html
     assert "<b>" not in escalated.html

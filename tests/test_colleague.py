@@ -1,0 +1,251 @@
+"""Behaving like a colleague (issue 14): a plan taken into use mid-stream raises no escalation for its
+history, the coordinator hears of that history once, escalations arrive as one digest a day, and every
+person's first message about a task comes when the task opens. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from flows.daily_sweep import sweep_and_notify, sweep_moment
+from flows.simulation import SimulationOptions, simulate
+from importers.directory_import import import_directory_file
+from importers.plan_import import import_plan_file
+from models.db import make_engine, transaction
+from models.directory import Person
+from models.escalation import Escalation
+from models.municipality import Municipality, find_municipality
+from models.outbox import MessageKind, OutboxMessage
+from models.plan import ActionPlan, Measure
+from models.records import local_day
+from models.sspf import person_by_email
+from models.task import Reminder, ReminderKind, Task, TaskKind
+from models.working_days import add_working_days, is_working_day
+from tests.conftest import Cli
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+SCHEDULES = Path(__file__).parents[1] / "prefect.yaml"
+ADOPTED = date(2025, 3, 3)  # a Monday: Orsa takes its running 2024–2025 plan into Samordna
+A_YEAR_LATER = date(2026, 3, 2)
+
+
+def import_orsa(session: Session, adopted_on: date = ADOPTED) -> Municipality:
+    """Orsa's directory and running handlingsplan 2024–2025, taken into use on ``adopted_on``."""
+    _, municipality = import_directory_file(session, EXAMPLES / "orsa-katalog.yaml", adopted_on=adopted_on)
+    import_plan_file(session, EXAMPLES / "orsa-handlingsplan-2024-2025.xlsx", adopted_on=adopted_on)
+    return municipality
+
+
+def messages_of(session: Session, kind: MessageKind) -> list[OutboxMessage]:
+    return list(session.exec(select(OutboxMessage).where(OutboxMessage.kind == kind)))
+
+
+def sweep_moment_on(day: date) -> datetime:
+    """08:00 on ``day``: created after that day's 07:00 sweep, as the follow-up cycle does."""
+    return sweep_moment(day) + timedelta(hours=1)
+
+
+def working_days(start: date, end: date) -> list[date]:
+    return [
+        start + timedelta(days=n)
+        for n in range((end - start).days + 1)
+        if is_working_day(start + timedelta(days=n))
+    ]
+
+
+def test_import_records_the_adoption_day_on_kommun_and_plan(engine: sa.Engine) -> None:
+    """Importing starts the grace: the kommun created by the import and the plan carry the day."""
+    with transaction(engine) as session:
+        municipality = import_orsa(session)
+        [plan] = session.exec(select(ActionPlan).where(ActionPlan.municipality_id == municipality.id)).all()
+        assert (municipality.adopted_on, plan.adopted_on) == (ADOPTED, ADOPTED)
+
+
+def test_history_before_adoption_raises_no_escalation_and_one_summary(engine: sa.Engine) -> None:
+    """Measures already past their end on adoption day escalate to nobody; the coordinator gets one list."""
+    with transaction(engine) as session:
+        municipality = import_orsa(session)
+        for day in working_days(ADOPTED, ADOPTED + timedelta(days=45)):
+            sweep_and_notify(session, municipality, day)
+    with Session(engine) as session:
+        assert session.exec(select(Escalation)).all() == []
+        [summary] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.SUMMARY)).all()
+        coordinator = session.get(Person, summary.recipient_person_id)
+        assert coordinator is not None
+        assert coordinator.name == "Jonas Lindh"
+        late = session.exec(
+            select(Measure).where(
+                col(Measure.period_end) < ADOPTED, col(Measure.municipality_id) == municipality.id
+            )
+        ).all()
+        assert late
+        assert "redan försenade när planen togs i bruk" in summary.subject
+        assert "REDAN FÖRSENAT NÄR PLANEN TOGS I BRUK" in summary.body_text
+        for measure in late:
+            if measure.parent_id is None:
+                assert f"samordna status report {measure.id} " in summary.body_text
+        assert local_day(summary.created_at) == ADOPTED
+
+
+def test_a_cause_that_begins_after_adoption_still_escalates(engine: sa.Engine) -> None:
+    """The grace covers only the past: a measure whose end date passes after adoption is escalated."""
+    with transaction(engine) as session:
+        municipality = import_orsa(session)
+        plan_measures = session.exec(select(Measure).where(Measure.municipality_id == municipality.id)).all()
+        target = next(m for m in plan_measures if m.parent_id is None)
+        target.period_end = ADOPTED + timedelta(days=7)
+        session.add(target)
+        session.flush()
+        for day in working_days(ADOPTED, ADOPTED + timedelta(days=60)):
+            sweep_and_notify(session, municipality, day)
+    with Session(engine) as session:
+        escalations = session.exec(select(Escalation)).all()
+        assert escalations
+        assert {escalation.measure_id for escalation in escalations if escalation.measure_id} == {target.id}
+        assert all(escalation.cause_since >= ADOPTED for escalation in escalations)
+
+
+def test_a_plan_without_adoption_day_is_judged_on_all_its_history(engine: sa.Engine) -> None:
+    """A plan imported without an adoption day (None) has no grace: its late measures escalate."""
+    with transaction(engine) as session:
+        municipality = import_orsa(session)
+        for row in (municipality, *session.exec(select(ActionPlan)).all()):
+            row.adopted_on = None
+            session.add(row)
+        session.flush()
+        sweep_and_notify(session, municipality, ADOPTED)
+        assert session.exec(select(Escalation)).all()
+        assert not session.exec(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.SUMMARY)).all()
+
+
+def test_a_new_task_is_announced_on_the_day_it_opens_then_the_ladder_reminds(engine: sa.Engine) -> None:
+    """The first message about a task is a 'ny uppgift' in that day's digest; the ladder follows as before."""
+    with transaction(engine) as session:
+        municipality = import_orsa(session)
+        emma = session.exec(select(Person).where(Person.name == "Emma Wik")).one()
+        opened = date(2025, 4, 1)
+        due = add_working_days(opened, 15)
+        task = Task(
+            municipality_id=municipality.id or 0,
+            kind=TaskKind.PLAN_REVISION,
+            subject="Se över handlingsplanen",
+            due_date=due,
+            idempotency_key="test:ny-uppgift",
+            assignee_person_id=emma.id,
+            created_at=sweep_moment_on(opened),
+        )
+        session.add(task)
+        session.flush()
+        for day in working_days(opened, due):
+            sweep_and_notify(session, municipality, day)
+        reminders = session.exec(
+            select(Reminder).where(Reminder.task_id == task.id).order_by(col(Reminder.remind_on))
+        ).all()
+        assert [(r.remind_on, r.kind) for r in reminders] == [
+            (opened, ReminderKind.NEW_TASK),
+            (add_working_days(due, -3), ReminderKind.BEFORE_DUE),
+            (due, ReminderKind.DUE_DAY),
+        ]
+        assert reminders[0].subject.startswith('Ny uppgift: "Se över handlingsplanen" senast ')
+        first = session.get(OutboxMessage, reminders[0].outbox_message_id)
+        assert first is not None
+        assert first.subject == "Samordna: 1 uppgift att göra – 1 ny"
+        assert "NY UPPGIFT: Se över handlingsplanen" in first.body_text
+
+
+def test_a_simulated_year_of_a_running_plan(engine: sa.Engine, tmp_path: Path) -> None:
+    """Orsa's running plan over a year: kommunledningen gets at most one escalation mail per working day,
+    none about history before adoption, and every first message about a task comes when it opens."""
+    with transaction(engine) as session:
+        import_orsa(session)
+    work = tmp_path / "sim"
+    work.mkdir()
+    url = engine.url.render_as_string(hide_password=False)
+    simulate(url, SimulationOptions(start=ADOPTED, end=A_YEAR_LATER, kommun="2034"), work, SCHEDULES)
+    copy = make_engine(f"sqlite:///{(work / 'simulering.db').as_posix()}")
+    try:
+        with Session(copy) as session:
+            leaders = {p.id for p in session.exec(select(Person)) if "kommunledning" in p.roles}
+            mails = session.exec(
+                select(OutboxMessage).where(OutboxMessage.kind == MessageKind.ESCALATION)
+            ).all()
+            per_day = Counter((m.recipient_person_id, local_day(m.created_at)) for m in mails)
+            assert any(person in leaders for person, _ in per_day), "the year raised something to the top"
+            assert max(per_day.values()) == 1
+            assert all(is_working_day(day) for _, day in per_day)
+            escalations = session.exec(select(Escalation)).all()
+            assert all(e.cause_since >= ADOPTED for e in escalations)
+            [summary] = session.exec(
+                select(OutboxMessage).where(OutboxMessage.kind == MessageKind.SUMMARY)
+            ).all()
+            assert local_day(summary.created_at) == ADOPTED
+            first_reminders = dict(
+                session.exec(
+                    select(Reminder.task_id, sa.func.min(Reminder.remind_on)).group_by(col(Reminder.task_id))
+                ).all()
+            )
+            checked = 0
+            for task in session.exec(select(Task).where(col(Task.assignee_person_id).is_not(None))):
+                opened = local_day(task.created_at)
+                first_working_day = opened if is_working_day(opened) else add_working_days(opened, 1)
+                # A sweep at 07:00 sees a task created later that morning on its next working day.
+                announced = first_reminders.get(task.id or 0)
+                closed = local_day(task.closed_at) if task.closed_at else None
+                if closed is not None and closed <= add_working_days(first_working_day, 1):
+                    continue  # answered before there was anything to tell
+                assert announced is not None, task.subject
+                assert announced <= add_working_days(first_working_day, 1), task.subject
+                kinds = session.exec(
+                    select(Reminder.kind).where(Reminder.task_id == task.id, Reminder.remind_on == announced)
+                ).all()
+                assert kinds == [ReminderKind.NEW_TASK]
+                checked += 1
+            assert checked > 10
+    finally:
+        copy.dispose()
+
+
+def test_kommun_lookup_folds_swedish_letters(engine: sa.Engine) -> None:
+    """Älvbacka, Örebro and Åre are found by any case of their names on both databases."""
+    with transaction(engine) as session:
+        for name, code in (("Älvbacka", "2999"), ("Örebro", "1880"), ("Åre", "2321"), ("Östersund", "2380")):
+            session.add(Municipality(name=name, code=code))
+    with Session(engine) as session:
+        for key, code in (
+            ("Älvbacka", "2999"),
+            ("älvbacka", "2999"),
+            ("ÄLVBACKA", "2999"),
+            (" örebro ", "1880"),
+            ("ÅRE", "2321"),
+            ("östersund", "2380"),
+        ):
+            found = find_municipality(session, key)
+            assert found is not None, key
+            assert found.code == code
+        assert find_municipality(session, "Alvbacka") is None
+
+
+def test_person_by_email_folds_swedish_letters(engine: sa.Engine) -> None:
+    """An e-mail address with Å is found whatever its case: the SSPF --anvandare lookup."""
+    with transaction(engine) as session:
+        kommun = Municipality(name="Älvbacka", code="2999")
+        session.add(kommun)
+        session.flush()
+        session.add(Person(municipality_id=kommun.id or 0, name="Åsa Ek", email="Åsa.Ek@example.se"))
+    with Session(engine) as session:
+        found = person_by_email(session, kommun.id or 0, "åsa.ek@EXAMPLE.se")
+        assert found is not None
+        assert found.name == "Åsa Ek"
+
+
+def test_cli_takes_the_kommun_by_its_swedish_name(cli: Cli) -> None:
+    """`--kommun Älvbacka` works in any case, like the kod: the CLI's lookup folds Å, Ä and Ö."""
+    assert cli("kommun", "skapa", "--namn", "Älvbacka", "--kod", "2999")[0] == 0
+    for key in ("Älvbacka", "ÄLVBACKA", "älvbacka", "2999"):
+        code, out, err = cli("plan", "list", "--kommun", key)
+        assert code == 0, err
+        assert "finns inte" not in out + err
