@@ -26,9 +26,15 @@ def management(session: Session, municipality_id: int) -> list[Person]:
 
 
 def responsible_person(session: Session, measure_id: int, municipality_id: int) -> Person | None:
-    """Who is asked about a measure: the first named ansvarig person, else the contact person of the
-    first named organisation, else the BRÅ-samordnare (a forum named as ansvarig, such as "Faluns
-    BRÅ", is run by the BRÅ-samordnare)."""
+    """Who answers for a measure: the first named ansvarig person, else the contact person of the first
+    named organisation that has one, else nobody (None).
+
+    The BRÅ-samordnare is not the answer: an organisation without a contact person is a configuration
+    problem (plan kontroll and the coordinator's summary name it), and the coordinator must not stand
+    as the escalated owner in reports. Who is *asked* then is the caller's choice: the follow-up cycle
+    gives the task to the BRÅ-samordnare (a forum named as ansvarig, such as "Faluns BRÅ", is run by
+    the BRÅ-samordnare). flows.follow_up.responsible_persons and flows.daily_sweep's batched lookup
+    follow the same rule."""
     parties = session.exec(
         select(MeasureParty)
         .where(MeasureParty.measure_id == measure_id, MeasureParty.role == PartyRole.RESPONSIBLE)
@@ -41,7 +47,8 @@ def responsible_person(session: Session, measure_id: int, municipality_id: int) 
             contact = session.get(OrganisationContact, party.organisation_id)
             if contact is not None:
                 return session.get(Person, contact.person_id)
-    return bra_coordinator(session, municipality_id)
+    del municipality_id  # kept in the signature: the callers name the kommun they ask about
+    return None
 
 
 def manager_or_coordinator(session: Session, person_id: int | None, municipality_id: int) -> Person | None:

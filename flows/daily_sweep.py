@@ -687,6 +687,9 @@ def _plan_task_escalations(sweep: _Sweep) -> list[_Planned]:
 def _escalate_tasks(sweep: _Sweep) -> None:
     new = _new_ones(sweep, _plan_task_escalations(sweep))
     attempts = _load_attempts(sweep.session, {item.task.id for item in new if item.task and item.task.id})
+    owners = _responsible_for_measures(
+        sweep, {item.task.measure_id for item in new if item.task and item.task.measure_id is not None}
+    )
     for item in new:
         task = item.task
         if task is None:
@@ -695,6 +698,12 @@ def _escalate_tasks(sweep: _Sweep) -> None:
         due = previous_working_day(task.due_date)
         assignee = sweep.directory.person(task.assignee_person_id)
         responsible = assignee.name if assignee is not None else "ingen ansvarig person utsedd"
+        measure = sweep.measures.get(task.measure_id) if task.measure_id is not None else None
+        if measure is not None and measure.id is not None and owners.get(measure.id) is None:
+            # Nobody answers for the measure: name what the plan says, not the coordinator asked instead.
+            responsible = _owner(measure, None)
+            if assignee is not None:
+                responsible += f"; frågan gick till {assignee.name}"
         subject = f"Försenad uppgift: {phrase} skulle vara klar senast {_long_date(due)}"
         detail = (
             f"Uppgiften {phrase} skulle vara klar senast {_long_date(due)} och är försenad sedan dess, "
@@ -762,7 +771,8 @@ def _plan_stalls(sweep: _Sweep) -> list[_Planned]:
 
 
 def _responsible_for_measures(sweep: _Sweep, measure_ids: set[int]) -> dict[int, Person | None]:
-    """flows.common.responsible_person for many measures in two queries."""
+    """flows.common.responsible_person for many measures in two queries: None, never the
+    BRÅ-samordnare, when nobody answers for a measure."""
     if not measure_ids:
         return {}
     parties = measure_parties(sweep.session, sorted(measure_ids))
@@ -780,7 +790,7 @@ def _responsible_for_measures(sweep: _Sweep, measure_ids: set[int]) -> dict[int,
             contacts[contact.organisation_id] = contact.person_id
     found: dict[int, Person | None] = {}
     for measure_id in measure_ids:
-        found[measure_id] = sweep.directory.coordinator()
+        found[measure_id] = None
         for party in parties.get(measure_id, []):
             if party.role != PartyRole.RESPONSIBLE:
                 continue
@@ -791,6 +801,15 @@ def _responsible_for_measures(sweep: _Sweep, measure_ids: set[int]) -> dict[int,
                 found[measure_id] = sweep.directory.person(contacts[party.organisation_id])
                 break
     return found
+
+
+def _owner(measure: Measure, person: Person | None) -> str:
+    """Who answers for a measure, as an escalation names it: a person, or what the plan says with the
+    reason nobody can be asked (never the BRÅ-samordnare who stands in)."""
+    if person is not None:
+        return person.name
+    written = _short(measure.raw_responsible, 80)
+    return f"{written} (ingen kontaktperson i katalogen)" if written else "ingen ansvarig utsedd"
 
 
 def _tasks_concerned(sweep: _Sweep, new: list[_Planned]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
@@ -851,7 +870,7 @@ def _escalate_stalls(sweep: _Sweep) -> None:
             detail = (
                 f'Åtgärden "{title}" har avstannat: {phrase}, sedan {_long_date(item.since)}. '
                 f"Status: {item.measure.status.value}. "
-                f"Ansvarig: {_name(responsible.get(item.measure.id)) or 'ingen ansvarig utsedd'}. "
+                f"Ansvarig: {_owner(item.measure, responsible.get(item.measure.id))}. "
                 f"{attempts.describe(by_measure.get(item.measure.id, []))}"
             )
         elif item.intervention is not None and item.intervention.id is not None:

@@ -180,9 +180,10 @@ def _existing_keys(session: Session, municipality_id: int, label: str) -> set[st
 def responsible_persons(
     session: Session, measure_ids: list[int], municipality_id: int
 ) -> dict[int, Person | None]:
-    """``flows.common.responsible_person`` for many measures in four queries instead of a few per
+    """``flows.common.responsible_person`` for many measures in three queries instead of a few per
     measure: the first named ansvarig person, else the contact of the first named organisation that
-    has one, else the BRÅ-samordnare. A test checks that both agree on every measure."""
+    has one, else None (never the BRÅ-samordnare: see responsible_person). A test checks that both
+    agree on every measure."""
     parties = {
         measure_id: [party for party in rows if party.role == PartyRole.RESPONSIBLE]
         for measure_id, rows in measure_parties(session, measure_ids).items()
@@ -205,10 +206,10 @@ def responsible_persons(
     people = {
         person.id: person for person in session.exec(select(Person).where(col(Person.id).in_(person_ids)))
     }
-    fallback = bra_coordinator(session, municipality_id)
+    del municipality_id  # as responsible_person
     found: dict[int, Person | None] = {}
     for measure_id in measure_ids:
-        found[measure_id] = fallback
+        found[measure_id] = None
         for party in parties.get(measure_id, []):
             person_id = (
                 party.person_id if party.person_id is not None else contacts.get(party.organisation_id or -1)
@@ -250,10 +251,13 @@ def _create_tasks(
     if not missing:
         return []
     responsible = responsible_persons(session, [measure.id or 0 for measure in missing], municipality_id)
+    # A measure nobody answers for (no person, no organisation with a contact) is asked of the
+    # BRÅ-samordnare, who is told why in the adoption summary and by plan kontroll.
+    coordinator = bra_coordinator(session, municipality_id)
     tasks: list[tuple[Task, str]] = []
     for measure in missing:
         measure_id = measure.id or 0
-        person = responsible[measure_id]
+        person = responsible[measure_id] or coordinator
         task = Task(
             municipality_id=municipality_id,
             kind=TaskKind.STATUS_REPORT,

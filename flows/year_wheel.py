@@ -33,7 +33,7 @@ from models.plan import ActionPlan
 from models.rhythm import rhythm_from_json
 from samordna.settings import TIMEZONE
 
-__all__ = ["Ring", "WheelEvent", "wheel_events", "wheel_ics", "wheel_image"]
+__all__ = ["Ring", "WheelEvent", "wheel_events", "wheel_ics", "wheel_image", "wheel_notes"]
 
 _ZONE = ZoneInfo(TIMEZONE)
 
@@ -170,10 +170,30 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
     return sorted(events, key=lambda event: (event.day, _RING_INDEX[event.ring], event.uid))
 
 
-def wheel_image(events: list[WheelEvent], year: int, municipality: Municipality, fmt: str) -> bytes:
+def wheel_notes(session: Session, municipality: Municipality) -> dict[Ring, str]:
+    """What a ring's legend should say instead of its count: a lägesbild without a decision date has
+    no steps to draw, and "Lägesbild (0)" would hide that (``samordna plan lagesbild --datum``)."""
+    notes: dict[Ring, str] = {}
+    if latest_assessment(session, municipality.id or 0) is None:
+        notes[Ring.SITUATION_ASSESSMENT] = "datum saknas"
+    return notes
+
+
+def wheel_image(
+    events: list[WheelEvent],
+    year: int,
+    municipality: Municipality,
+    fmt: str,
+    notes: dict[Ring, str] | None = None,
+) -> bytes:
     marks = [WheelMark(_RING_INDEX[event.ring], event.day, event.short) for event in events]
     return year_wheel(
-        year, [ring.value for ring in Ring], marks, title=f"Årshjul {year}: {municipality.name}", fmt=fmt
+        year,
+        [ring.value for ring in Ring],
+        marks,
+        title=f"Årshjul {year}: {municipality.name}",
+        fmt=fmt,
+        notes={_RING_INDEX[ring]: note for ring, note in (notes or {}).items()},
     )
 
 

@@ -111,7 +111,38 @@ _FACT_KEYS: dict[str, str] = {
     "lagesbild": "situation_assessment",
     "lagesbild beslutad": "situation_assessment_decided_on",
     "uppfoljning": "follow_up",
+    # Aliases real plans write (issue 14: "Antagen av" and "Ska revideras" were dropped silently).
+    "antagen av": "decided_by",
+    "faststalld av": "decided_by",
+    "beslutsinstans": "decided_by",
+    "antagen": "decided_on",
+    "antagen datum": "decided_on",
+    "antagningsdatum": "decided_on",
+    "datum for antagande": "decided_on",
+    "faststalld": "decided_on",
+    "beslutad datum": "decided_on",
+    "reviderad": "decided_on",  # a revised plan's latest decision is its revision
+    "senast reviderad": "decided_on",
+    "ska revideras": "revision_due",
+    "ska revideras senast": "revision_due",
+    "revideras": "revision_due",
+    "nasta revidering": "revision_due",
+    "revidering": "revision_due",
+    "giltighetstid": "valid_from",
+    "giltig fr o m": "valid_from",
+    "galler fr o m": "valid_from",
+    "lagesbild datum": "situation_assessment_decided_on",
+    "lagesbildens datum": "situation_assessment_decided_on",
+    "datum for lagesbild": "situation_assessment_decided_on",
+    "lagesbild daterad": "situation_assessment_decided_on",
+    "lagesbild fran": "situation_assessment_decided_on",
+    "lagesbild titel": "situation_assessment",
+    "plannamn": "title",
+    "planens namn": "title",
+    "rubrik": "title",
 }
+# Keys kept as plan facts without a warning: known, but with no field of their own.
+_KNOWN_EXTRA_KEYS = {"diarienummer", "dnr", "ansvarig", "ansvarig for planen", "kontaktperson", "version"}
 _MAX_HEADER_LENGTH = 60
 _DATE_FACTS = {"decided_on", "valid_from", "revision_due", "situation_assessment_decided_on"}
 _FACTS_SHEETS = {"plan", "planfakta", "om planen", "metadata"}
@@ -189,6 +220,16 @@ def _read_facts(draft: PlanDraft, sheet: Sheet) -> None:
         attribute = _FACT_KEYS.get(fold(key))
         if attribute is None:
             draft.facts.extra[key] = value.text
+            if fold(key) not in _KNOWN_EXTRA_KEYS:
+                draft.warnings.append(
+                    Problem(
+                        where,
+                        f'okänd uppgift "{key}" på bladet {sheet.name}: sparad som text på planen. '
+                        "Kända uppgifter: Kommun, Kommunkod, Titel, Beslutad av (Antagen av), Beslutsdatum "
+                        "(Antagen), Giltig från, Revideras senast (Ska revideras), Lägesbild, Lägesbild "
+                        "beslutad (Lägesbild datum), Uppföljning.",
+                    )
+                )
         elif attribute in _DATE_FACTS:
             setattr(
                 draft.facts, attribute, _fact_date(draft, where, value.value, attribute == "revision_due")

@@ -228,13 +228,16 @@ def _write(
     kommun = municipality.id or 0
     facts = draft.facts
     assessment_id = None
-    if facts.situation_assessment:
+    decided = facts.situation_assessment_decided_on
+    if facts.situation_assessment or decided is not None:
+        # A date without a title is still the lägesbild the plan builds on: "Lägesbild 2024".
+        title = facts.situation_assessment or f"Lägesbild {decided.year if decided else ''}".strip()
         assessment = session.exec(
             select(SituationAssessment).where(
                 SituationAssessment.municipality_id == kommun,
-                SituationAssessment.title == facts.situation_assessment,
+                SituationAssessment.title == title,
             )
-        ).first() or SituationAssessment(municipality_id=kommun, title=facts.situation_assessment)
+        ).first() or SituationAssessment(municipality_id=kommun, title=title)
         assessment.decided_on = facts.situation_assessment_decided_on or assessment.decided_on
         session.add(assessment)
         session.flush()

@@ -248,6 +248,42 @@ def measure_parties(session: Session, measure_ids: list[int]) -> dict[int, list[
     return grouped
 
 
+def record_situation_assessment(
+    session: Session,
+    municipality_id: int,
+    decided_on: date,
+    *,
+    title: str = "",
+    decided_by: str = "",
+    plan_id: int | None = None,
+) -> tuple[SituationAssessment, bool]:
+    """Record the date of the kommun's lägesbild (and link it to ``plan_id`` when given): the one
+    titled ``title`` (default "Lägesbild <year>") gets ``decided_on``, created if new. Returns the row
+    and whether anything changed, so recording the same date twice changes nothing. Never commits."""
+    title = title.strip() or f"Lägesbild {decided_on.year}"
+    assessment = session.exec(
+        select(SituationAssessment).where(
+            SituationAssessment.municipality_id == municipality_id, SituationAssessment.title == title
+        )
+    ).first()
+    changed = assessment is None
+    if assessment is None:
+        assessment = SituationAssessment(municipality_id=municipality_id, title=title)
+    if assessment.decided_on != decided_on or (decided_by and assessment.decided_by != decided_by):
+        changed = True
+    assessment.decided_on = decided_on
+    assessment.decided_by = decided_by or assessment.decided_by
+    session.add(assessment)
+    session.flush()
+    if plan_id is not None:
+        plan = session.get(ActionPlan, plan_id)
+        if plan is not None and plan.situation_assessment_id != assessment.id:
+            plan.situation_assessment_id = assessment.id
+            session.add(plan)
+            changed = True
+    return assessment, changed
+
+
 def organisations_without_contact(session: Session, measure_ids: list[int]) -> list[tuple[str, int]]:
     """The organisations named as ansvarig of these measures that have no contact person, by name,
     each with how many of the measures name it: a configuration problem, since nobody can be asked."""

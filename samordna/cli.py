@@ -44,6 +44,7 @@ from models.plan import (
     measure_parties,
     measures,
     plans,
+    record_situation_assessment,
 )
 from samordna import cli_est, cli_reports, cli_sspf
 from samordna.cli_common import (
@@ -253,6 +254,37 @@ def _summary(report: ImportReport) -> dict[str, Any]:
         "indicators": len(report.draft.indicators),
         "unmatched": sorted(report.unmatched_parties.items(), key=lambda item: (-item[1], item[0])),
     }
+
+
+@plan.command("lagesbild")
+@click.option("--datum", required=True, help="Dagen lägesbilden beslutades eller blev klar, ÅÅÅÅ-MM-DD.")
+@click.option("--titel", default="", help='Lägesbildens titel (standard "Lägesbild ÅÅÅÅ").')
+@click.option("--beslutad-av", default="", help='Vem som beslutade den, t.ex. "Kommunstyrelsen § 12".')
+@click.option("--plan", "plan_id", type=int, help="Koppla lägesbilden till planen med detta id.")
+@KOMMUN_OPTION
+@click.pass_context
+def plan_lagesbild(
+    ctx: click.Context, datum: str, titel: str, beslutad_av: str, plan_id: int | None, kommun: str | None
+) -> None:
+    """Registrera lägesbildens datum: nästa lägesbild planeras två år fram från det."""
+    decided_on = _option_date("--datum", datum)
+    assert decided_on is not None  # noqa: S101 - required option, checked by _option_date
+    with db.transaction(engine_of(ctx)) as session:
+        municipality = municipality_of(session, ctx, kommun)
+        found = session.get(ActionPlan, plan_id) if plan_id is not None else None
+        if plan_id is not None and (found is None or found.municipality_id != municipality.id):
+            raise UserError(f"Planen {plan_id} finns inte i {municipality.name}. Se: samordna plan list")
+        assessment, changed = record_situation_assessment(
+            session,
+            municipality.id or 0,
+            decided_on,
+            title=titel,
+            decided_by=beslutad_av,
+            plan_id=plan_id,
+        )
+        title, name = assessment.title, municipality.name
+    verb = "är registrerad" if changed else "var redan registrerad"
+    click.echo(f"{title} i {name} {verb} med datum {decided_on.isoformat()}.")
 
 
 @plan.command("list")

@@ -81,13 +81,20 @@ def follow_up_files(
 
 def wheel_files(session: Session, municipality: Municipality, year: int, out_dir: Path) -> dict[str, Path]:
     """The årshjul of ``year`` as SVG, PNG and ICS in ``out_dir``."""
-    from flows.year_wheel import stamp_of, wheel_events, wheel_ics, wheel_image  # noqa: PLC0415 - light start
+    from flows.year_wheel import (  # noqa: PLC0415 - light start
+        stamp_of,
+        wheel_events,
+        wheel_ics,
+        wheel_image,
+        wheel_notes,
+    )
 
     events = wheel_events(session, municipality, year)
+    notes = wheel_notes(session, municipality)
     stem = f"arshjul-{municipality.code}-{year}"
     return {
-        "svg": _write(out_dir / f"{stem}.svg", wheel_image(events, year, municipality, "svg")),
-        "png": _write(out_dir / f"{stem}.png", wheel_image(events, year, municipality, "png")),
+        "svg": _write(out_dir / f"{stem}.svg", wheel_image(events, year, municipality, "svg", notes)),
+        "png": _write(out_dir / f"{stem}.png", wheel_image(events, year, municipality, "png", notes)),
         "ics": _write(out_dir / f"{stem}.ics", wheel_ics(events, year, municipality, stamp_of(year))),
     }
 
@@ -339,6 +346,9 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
                     "antal": {check: h.count(check) for check in CHECKS},
                     "brister": [asdict(f) for f in h.findings],
                     "planen": h.plan_notes,
+                    "organisationer_utan_kontakt": [
+                        {"namn": name, "atgarder": count} for name, count in h.organisations_without_contact
+                    ],
                 }
                 for h in health
             ]

@@ -4,23 +4,27 @@ person's first message about a task comes when the task opens. SQLite and Postgr
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
-from flows.daily_sweep import sweep_and_notify, sweep_moment
+from flows.common import responsible_person
+from flows.daily_sweep import _load, _responsible_for_measures, sweep_and_notify, sweep_moment
+from flows.follow_up import responsible_persons, run_follow_up_cycle
 from flows.simulation import SimulationOptions, simulate
 from importers.directory_import import import_directory_file
 from importers.plan_import import import_plan_file
 from models.db import make_engine, transaction
-from models.directory import Person
+from models.directory import Organisation, Person
 from models.escalation import Escalation
 from models.municipality import Municipality, find_municipality
 from models.outbox import MessageKind, OutboxMessage
-from models.plan import ActionPlan, Measure
+from models.plan import ActionPlan, Measure, MeasureParty, PartyRole
 from models.records import local_day
 from models.sspf import person_by_email
 from models.task import Reminder, ReminderKind, Task, TaskKind
@@ -249,3 +253,136 @@ def test_cli_takes_the_kommun_by_its_swedish_name(cli: Cli) -> None:
         code, out, err = cli("plan", "list", "--kommun", key)
         assert code == 0, err
         assert "finns inte" not in out + err
+
+
+# ---------------------------------------------------------------------------------------------------
+# The plan's own words: keys, the lägesbild's date, organisations without a contact person
+
+
+def plan_workbook(path: Path, facts: list[list[str]]) -> Path:
+    """A small Älvbacka plan: a Plan sheet with ``facts`` and one focus area of two measures."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Plan"
+    for row in facts:
+        sheet.append(row)
+    area = book.create_sheet("Trygghet")
+    area.append(["Åtgärd", "Tid", "Ansvarig"])
+    area.append(["Trygghetsvandringar i centrum", "Hösten 2026", "Fritidsförvaltningen"])
+    area.append(["Belysning i parken", "2026", "Tekniska kontoret"])
+    book.save(path)
+    return path
+
+
+ALVBACKA_FACTS = [
+    ["Kommun", "Älvbacka"],
+    ["Kommunkod", "2999"],
+    ["Titel", "Åtgärdsplan 2026–2027"],
+    ["Antagen av", "Kommunfullmäktige § 56"],
+    ["Antagen", "2026-02-16"],
+    ["Ska revideras", "2027-12-31"],
+    ["Färgkod", "grön"],
+]
+
+
+def test_plan_keys_are_read_through_their_aliases_and_unknown_keys_warned(cli: Cli, tmp_path: Path) -> None:
+    """'Antagen av', 'Antagen', 'Ska revideras' fill their fields; 'Färgkod' is kept and warned about."""
+    assert cli("kommun", "skapa", "--namn", "Älvbacka", "--kod", "2999")[0] == 0
+    code, out, err = cli("plan", "import", plan_workbook(tmp_path / "plan.xlsx", ALVBACKA_FACTS))
+    assert code == 0, err
+    assert 'okänd uppgift "Färgkod" på bladet Plan' in out
+    engine = make_engine(cli.url)
+    try:
+        with Session(engine) as session:
+            plan = session.exec(select(ActionPlan)).one()
+            assert (plan.decided_by, plan.decided_on, plan.revision_due) == (
+                "Kommunfullmäktige § 56",
+                date(2026, 2, 16),
+                date(2027, 12, 31),
+            )
+            assert plan.extra == {"Färgkod": "grön"}
+    finally:
+        engine.dispose()
+
+
+def test_lagesbild_date_is_recorded_and_plan_kontroll_flags_a_missing_one(cli: Cli, tmp_path: Path) -> None:
+    """Without a dated lägesbild plan kontroll says so; `plan lagesbild --datum` records it, once."""
+    assert cli("kommun", "skapa", "--namn", "Älvbacka", "--kod", "2999")[0] == 0
+    assert cli("plan", "import", plan_workbook(tmp_path / "plan.xlsx", ALVBACKA_FACTS))[0] == 0
+    code, out, _ = cli("plan", "kontroll", "--kommun", "Älvbacka", "--as-of", "2026-03-02")
+    assert code == 0
+    assert "Lägesbild: inget datum registrerat" in out
+    code, out, err = cli("plan", "lagesbild", "--datum", "2025-11-20", "--plan", "1", "--kommun", "älvbacka")
+    assert code == 0, err
+    assert out.strip() == "Lägesbild 2025 i Älvbacka är registrerad med datum 2025-11-20."
+    assert "var redan registrerad" in cli("plan", "lagesbild", "--datum", "2025-11-20", "--kommun", "2999")[1]
+    code, out, _ = cli("plan", "kontroll", "--kommun", "2999", "--as-of", "2026-03-02")
+    assert "inget datum registrerat" not in out
+    assert "Nästa lägesbild" not in out  # 2027-11-19 lies more than 90 days ahead
+    assert cli("plan", "lagesbild", "--datum", "30 februari 2025", "--kommun", "2999")[0] == 1
+
+
+def test_plan_kontroll_names_organisations_without_a_contact_person(cli: Cli, tmp_path: Path) -> None:
+    """An ansvarig organisation without a contact person is named by plan kontroll, text and JSON."""
+    directory = tmp_path / "katalog.yaml"
+    directory.write_text(
+        'kommun: {namn: Älvbacka, kod: "2999"}\n'
+        "personer:\n"
+        "  - {namn: Sara Holm, epost: sara.holm@example.se, roller: [bra_samordnare]}\n"
+        "organisationer:\n"
+        "  - {namn: Fritidsförvaltningen}\n"
+        "  - {namn: Tekniska kontoret, kontakt: sara.holm@example.se}\n",
+        encoding="utf-8",
+    )
+    assert cli("katalog", "import", directory)[0] == 0
+    assert cli("plan", "import", plan_workbook(tmp_path / "plan.xlsx", ALVBACKA_FACTS))[0] == 0
+    code, out, _ = cli("plan", "kontroll", "--kommun", "2999", "--as-of", "2026-03-02")
+    assert code == 0
+    assert "Organisationer utan kontaktperson i katalogen" in out
+    assert "Fritidsförvaltningen (1 åtgärd)" in out
+    assert "Tekniska kontoret (" not in out
+    code, out, _ = cli("plan", "kontroll", "--kommun", "2999", "--format", "json", "--as-of", "2026-03-02")
+    assert json.loads(out)[0]["organisationer_utan_kontakt"] == [
+        {"namn": "Fritidsförvaltningen", "atgarder": 1}
+    ]
+
+
+def test_a_measure_of_an_organisation_without_contact_is_asked_of_the_coordinator_but_owned_by_nobody(
+    engine: sa.Engine,
+) -> None:
+    """The follow-up task goes to the BRÅ-samordnare; the responsible lookups name nobody, all three alike."""
+    with transaction(engine) as session:
+        municipality = import_orsa(session)
+        organisation = Organisation(municipality_id=municipality.id or 0, name="Fritidsförvaltningen")
+        session.add(organisation)
+        session.flush()
+        owned = [
+            measure.id or 0
+            for measure in session.exec(select(Measure).where(col(Measure.parent_id).is_(None))).all()[:2]
+        ]
+        for party in session.exec(select(MeasureParty).where(col(MeasureParty.measure_id).in_(owned))):
+            session.delete(party)
+        for measure_id in owned:
+            session.add(
+                MeasureParty(
+                    measure_id=measure_id,
+                    role=PartyRole.RESPONSIBLE,
+                    position=1,
+                    organisation_id=organisation.id,
+                )
+            )
+        session.flush()
+        assert owned
+        batched = responsible_persons(session, owned, municipality.id or 0)
+        one_by_one = {m: responsible_person(session, m, municipality.id or 0) for m in owned}
+        sweep = _load(session, municipality, ADOPTED)
+        swept = _responsible_for_measures(sweep, set(owned))
+        assert batched == one_by_one == swept == dict.fromkeys(owned)
+        orphans = owned
+        for day in (date(2025, 4, 14), date(2025, 10, 27)):  # before the May and November meetings
+            run_follow_up_cycle(session, municipality, day)
+        coordinator = session.exec(select(Person).where(Person.name == "Jonas Lindh")).one()
+        tasks = session.exec(select(Task).where(col(Task.measure_id).in_(orphans))).all()
+        assert tasks
+        assert {task.assignee_person_id for task in tasks} == {coordinator.id}
