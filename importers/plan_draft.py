@@ -83,6 +83,21 @@ class PlanDraft:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     skipped_sheets: list[str] = field(default_factory=list)
+    # Columns mapped by a head word: (sheet, header, field, head word), shown in the import summary.
+    head_word_columns: list[tuple[str, str, Field, str]] = field(default_factory=list)
+    # Fields some measure sheet has a column for: what is missing is said first in the summary.
+    fields_found: set[Field] = field(default_factory=set)
+
+    @property
+    def missing_fields(self) -> list[Field]:
+        """Åtgärd, ansvarig and time, when no measure sheet has a column for them. A plan without a
+        time column may write its deadlines in the follow-up column (Orsa's): that counts as time."""
+        if not self.focus_areas and not self.fields_found:
+            return []
+        missing = [wanted for wanted in (Field.MEASURE, Field.RESPONSIBLE) if wanted not in self.fields_found]
+        if Field.PERIOD not in self.fields_found and Field.FOLLOW_UP not in self.fields_found:
+            missing.append(Field.PERIOD)
+        return missing
 
     @property
     def measures(self) -> list[MeasureDraft]:
@@ -336,8 +351,12 @@ def _read_measures(draft: PlanDraft, sheet: Sheet, header_index: int, columns: l
 def _dedupe_columns(
     draft: PlanDraft, sheet: Sheet, header_index: int, columns: list[ColumnMatch]
 ) -> list[ColumnMatch]:
-    """A concept named by two columns keeps the first; the second is kept as extra text, with a warning."""
+    """A concept named by two columns keeps the first; the second is kept as extra text, with a warning.
+    A column matched only by a head word gives way to any column that names the field outright."""
     seen: dict[Field, str] = {}
+    outright = {
+        column.field: column.header for column in columns if column.field is not None and not column.head_word
+    }
     result: list[ColumnMatch] = []
     for col, column in enumerate(columns):
         where = Location(
@@ -359,6 +378,16 @@ def _dedupe_columns(
                 )
             result.append(column)
             continue
+        if column.head_word and column.field in outright:
+            draft.warnings.append(
+                Problem(
+                    where,
+                    f'ordet "{column.head_word}" pekar på "{column.field.value}", men kolumnen '
+                    f'"{outright[column.field]}" har redan det fältet; texten sparas som extra uppgift.',
+                )
+            )
+            result.append(ColumnMatch(None, column.header))
+            continue
         if column.field in seen:
             draft.warnings.append(
                 Problem(
@@ -371,7 +400,10 @@ def _dedupe_columns(
             continue
         if column.fuzzy:
             draft.warnings.append(Problem(where, f'tolkad som "{column.field.value}" (stavningen liknar).'))
+        if column.head_word:
+            draft.head_word_columns.append((sheet.name, column.header, column.field, column.head_word))
         seen[column.field] = column.header
+        draft.fields_found.add(column.field)
         result.append(column)
     return result
 

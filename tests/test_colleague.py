@@ -386,3 +386,28 @@ def test_a_measure_of_an_organisation_without_contact_is_asked_of_the_coordinato
         tasks = session.exec(select(Task).where(col(Task.measure_id).in_(orphans))).all()
         assert tasks
         assert {task.assignee_person_id for task in tasks} == {coordinator.id}
+
+
+def test_head_word_columns_are_shown_and_a_missing_ansvarig_column_is_said_first(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Head-word mappings are listed (an outright column wins); a missing ansvarig or tid column leads."""
+    assert cli("kommun", "skapa", "--namn", "Älvbacka", "--kod", "2999")[0] == 0
+    mapped = tmp_path / "plan.csv"
+    mapped.write_text(
+        "Åtgärd;Tidplan för genomförande;Ansvarig enhet;Ansvarig\n"
+        "Trygghetsvandringar;Hösten 2026;Fritid;Polisen\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli("plan", "import", mapped, "--kommun", "Älvbacka", "--dry-run")
+    assert code == 0, err
+    assert '"Tidplan för genomförande" → tid (ordet "tid")' in out
+    assert '"Ansvarig" har redan det fältet' in out  # the outright Ansvarig column wins
+    assert "OBS:" not in out
+    bare = tmp_path / "bar.csv"
+    bare.write_text("Åtgärd;Kostnad\nTrygghetsvandringar;Inom budget\n", encoding="utf-8")
+    code, out, _ = cli("plan", "import", bare, "--kommun", "2999", "--dry-run")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("OBS: planen har ingen kolumn för ansvarig.")
+    assert lines[1].startswith("OBS: planen har ingen kolumn för tid (period).")
