@@ -697,6 +697,7 @@ def test_a_case_task_renders_only_its_case_code_and_the_action() -> None:
         "instruction",
         "answer",
         "measure_id",
+        "is_new",
     ]
     text = render_digest("Åsa Öberg", DAY, [sample_items()[1]]).text
     assert (
