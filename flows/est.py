@@ -1,9 +1,14 @@
 """EST (Effektiv samordning för trygghet): a meeting every 14 days, and what each one needs beforehand.
 
-Meeting ``n`` of a kommun is ``rhythm.est.first_meeting + (n - 1) * interval_days`` at
+Meeting ``n`` of a kommun is scheduled on ``rhythm.est.first_meeting + (n - 1) * interval_days`` at
 ``rhythm.est.meeting_time`` Europe/Stockholm local time: across a DST change the UTC offset moves, the
-local time does not. A meeting on a holiday still happens as scheduled (the EST group decides); only due
-dates move to the previous working day.
+local time does not. A meeting scheduled on a day that is no working day (a holiday such as trettondedag
+jul 2026-01-06 or Kristi himmelsfärd 2026-05-14, or a de-facto one such as julafton) follows the kommun's
+rule ``rytm.est.pa_helgdag``: ``flytta`` (default) holds it on the next working day, and its period
+ends that day; ``stall_in`` cancels it: its period still ends on the scheduled day, but nobody is
+asked to report for it and no agenda is sent. The agenda and the årshjul say which (``meeting_note``).
+Prefect's 14-day schedule still fires on the scheduled day: the cycle is date-driven (``as_of``), so
+that run prepares the moved meeting, and the next run judges it.
 
 On a meeting day the period that closes is judged for persisting problems (flows/est_situation.py:
 ``close_period``), each raised once to the forum the kommun's rutin names. A run judges, oldest first,
@@ -47,7 +52,13 @@ from models.municipality import Municipality
 from models.records import Event, insert_once, moment_of
 from models.rhythm import Rhythm, rhythm_from_json
 from models.task import Task, TaskKind, TaskState
-from models.working_days import add_working_days, previous_working_day
+from models.working_days import (
+    add_working_days,
+    is_working_day,
+    next_working_day,
+    non_working_reason,
+    previous_working_day,
+)
 from samordna.settings import TIMEZONE
 from samordna.text import swedish_date
 
@@ -59,11 +70,42 @@ periods. Older unjudged periods (a first install with imported history, a flow s
 year) are left unjudged: raising a problem of years ago to the BRÅ helps nobody."""
 
 
-def meeting_date(rhythm: Rhythm, number: int) -> date:
-    """The local date of EST meeting ``number`` (1 is the rhythm's first meeting)."""
+def scheduled_meeting_date(rhythm: Rhythm, number: int) -> date:
+    """The day the rhythm puts EST meeting ``number`` on, before the holiday rule."""
     if number < 1:
         raise ValueError(f"EST-möten numreras från 1, inte {number}.")
     return rhythm.est.first_meeting + timedelta(days=(number - 1) * rhythm.est.interval_days)
+
+
+def meeting_date(rhythm: Rhythm, number: int) -> date:
+    """The local date of EST meeting ``number`` (1 is the rhythm's first meeting): the scheduled day,
+    or, when that is no working day and the rule is ``flytta``, the next working day. A cancelled
+    meeting keeps its scheduled day: its period ends there."""
+    scheduled = scheduled_meeting_date(rhythm, number)
+    if rhythm.est.on_holiday == "flytta" and not is_working_day(scheduled):
+        return next_working_day(scheduled)
+    return scheduled
+
+
+def meeting_cancelled(rhythm: Rhythm, number: int) -> bool:
+    """Whether meeting ``number`` is cancelled: scheduled on a non-working day under ``stall_in``."""
+    return rhythm.est.on_holiday == "stall_in" and not is_working_day(scheduled_meeting_date(rhythm, number))
+
+
+def meeting_note(rhythm: Rhythm, number: int) -> str:
+    """What the agenda and the årshjul say about a meeting the holiday rule moved or cancelled."""
+    scheduled = scheduled_meeting_date(rhythm, number)
+    name = non_working_reason(scheduled)
+    if name is None:
+        return ""
+    # In running text: "trettondedag jul", "julafton", but "Kristi himmelsfärdsdag" keeps its capital.
+    reason = name if name.startswith("Kristi") else name[:1].lower() + name[1:]
+    if meeting_cancelled(rhythm, number):
+        return f"Mötet är inställt: {swedish_date(scheduled)} är {reason}."
+    return (
+        f"Mötet är flyttat från {swedish_date(scheduled)} ({reason}) "
+        f"till {swedish_date(meeting_date(rhythm, number))}."
+    )
 
 
 def meeting_at(rhythm: Rhythm, number: int) -> datetime:
@@ -82,7 +124,18 @@ def cycle_number_at(rhythm: Rhythm, as_of: date) -> int:
     elapsed = (as_of - rhythm.est.first_meeting).days
     if elapsed <= 0:
         return 1
-    return -(-elapsed // rhythm.est.interval_days) + 1
+    number = -(-elapsed // rhythm.est.interval_days) + 1
+    # A meeting moved past its scheduled day is still ahead on the days it moved over.
+    if number > 1 and meeting_date(rhythm, number - 1) >= as_of:
+        return number - 1
+    return number
+
+
+def period_start(rhythm: Rhythm, number: int) -> date:
+    """The first day of EST period ``number``: the day after the previous meeting (moved or not)."""
+    if number > 1:
+        return meeting_date(rhythm, number - 1) + timedelta(days=1)
+    return meeting_date(rhythm, 1) - timedelta(days=rhythm.est.interval_days - 1)
 
 
 def report_due_date(rhythm: Rhythm, number: int) -> date:
@@ -145,7 +198,7 @@ def cycle_row(municipality_id: int, rhythm: Rhythm, number: int) -> EstCycle:
     return EstCycle(
         municipality_id=municipality_id,
         number=number,
-        period_start=day - timedelta(days=rhythm.est.interval_days - 1),
+        period_start=period_start(rhythm, number),
         period_end=day,
         meeting_at=meeting_at(rhythm, number),
     )
@@ -248,7 +301,9 @@ def run_est_cycle(session: Session, municipality: Municipality, as_of: date) -> 
     events: list[Event] = []
     for number in sorted({current, upcoming}):
         events.extend(_ensure_cycle(session, municipality_id, rhythm, number, as_of))
-    events.extend(_meeting_tasks(session, municipality_id, rhythm, upcoming, as_of))
+    # Nobody is asked to report to a cancelled meeting: its tasks are the next meeting's.
+    asked_for = upcoming + 1 if meeting_cancelled(rhythm, upcoming) else upcoming
+    events.extend(_meeting_tasks(session, municipality_id, rhythm, asked_for, as_of))
     events.extend(_miss_held_meeting_tasks(session, municipality_id, rhythm, as_of))
     held = held_meeting_number(rhythm, as_of)
     if held is not None:

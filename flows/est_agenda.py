@@ -26,7 +26,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from documents import calendar, charts, word
-from flows.est import cycle_number_at, est_members, has_est_group, meeting_date
+from flows.est import (
+    cycle_number_at,
+    est_members,
+    has_est_group,
+    meeting_cancelled,
+    meeting_date,
+    meeting_note,
+)
 from flows.est_situation import WEEKDAYS, EstSituation, compile_situation
 from flows.orchestration import cycle_flow
 from models.directory import Organisation, Person
@@ -91,6 +98,7 @@ class EstAgenda:
     decisions: list[Decision] = field(default_factory=list)
     forum_items: list[ForumItem] = field(default_factory=list)
     stamp: datetime = field(default_factory=lambda: moment_of(date(2025, 1, 1)))
+    note: str = ""  # a meeting the holiday rule moved or cancelled says so (flows.est.meeting_note)
 
     @property
     def uid(self) -> str:
@@ -193,6 +201,7 @@ def compile_agenda(
         decisions=decisions(session, municipality_id, rhythm, number),
         forum_items=forum_items(session, municipality_id, as_of or meeting_date(rhythm, number)),
         stamp=moment_of(as_of or meeting_date(rhythm, number)),
+        note=meeting_note(rhythm, number),
     )
 
 
@@ -484,8 +493,8 @@ def send_agendas(session: Session, municipality: Municipality, as_of: date) -> l
         return []
     rhythm = rhythm_from_json(municipality.rhythm)
     number = cycle_number_at(rhythm, as_of)
-    if as_of < agenda_send_day(rhythm, number):
-        return []
+    if as_of < agenda_send_day(rhythm, number) or meeting_cancelled(rhythm, number):
+        return []  # not yet, or a meeting the holiday rule cancelled: no agenda to send
     members = est_members(session, municipality_id)
     keys = {agenda_key(municipality_id, number, member.id or 0): member for member in members}
     written = message_ids_by_key(session, list(keys))

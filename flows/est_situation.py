@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.est import cycle_row, meeting_at, meeting_date
+from flows.est import cycle_row, meeting_at, meeting_date, period_start
 from models.directory import Forum, ForumMeeting, Person
 from models.enums import ForumKind
 from models.escalation import Escalation, EscalationLevel, EscalationReason
@@ -64,8 +64,7 @@ class Period:
 
 def period_of(rhythm: Rhythm, number: int) -> Period:
     """EST period ``number``: the days after meeting ``number - 1`` up to meeting ``number``."""
-    end = meeting_date(rhythm, number)
-    return Period(number, end - timedelta(days=rhythm.est.interval_days - 1), end)
+    return Period(number, period_start(rhythm, number), meeting_date(rhythm, number))
 
 
 @dataclass(frozen=True, slots=True)

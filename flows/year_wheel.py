@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from documents.calendar import CalendarEvent, ics_calendar
 from documents.year_wheel import WheelMark, year_wheel
-from flows.est import has_est_group, meeting_at, meeting_date
+from flows.est import has_est_group, meeting_at, meeting_cancelled, meeting_date, meeting_note
 from flows.follow_up import follow_up_occasions
 from flows.situation_assessment import assessment_steps, latest_assessment, plan_revisions
 from models.directory import Forum, ForumMeeting
@@ -74,12 +74,14 @@ def _est(municipality: Municipality, session: Session, year: int) -> list[WheelE
     number = 1
     while (day := meeting_date(rhythm, number)).year <= year:
         if day.year == year:
+            note = meeting_note(rhythm, number)
             events.append(
                 WheelEvent(
                     Ring.EST,
                     f"est-{municipality.code}-{number}@samordna",
-                    f"EST-möte {number}",
+                    f"EST-möte {number}" + (f" – {note}" if note else ""),
                     meeting_at(rhythm, number),
+                    ("inställt" if meeting_cancelled(rhythm, number) else "flyttat") if note else "",
                 )
             )
         number += 1

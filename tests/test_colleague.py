@@ -9,14 +9,25 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 from sqlmodel import Session, col, select
 
 from flows.common import responsible_person
 from flows.daily_sweep import _load, _responsible_for_measures, sweep_and_notify, sweep_moment
+from flows.est import (
+    cycle_number_at,
+    meeting_cancelled,
+    meeting_date,
+    meeting_note,
+    period_start,
+    run_est_cycle,
+)
+from flows.est_agenda import compile_agenda, render_text, send_agendas
 from flows.follow_up import responsible_persons, run_follow_up_cycle
 from flows.simulation import SimulationOptions, simulate
+from flows.year_wheel import wheel_events
 from importers.directory_import import import_directory_file
 from importers.plan_import import import_plan_file
 from models.db import make_engine, transaction
@@ -26,10 +37,11 @@ from models.municipality import Municipality, find_municipality
 from models.outbox import MessageKind, OutboxMessage
 from models.plan import ActionPlan, Measure, MeasureParty, PartyRole
 from models.records import local_day
+from models.rhythm import rhythm_from_json
 from models.sspf import person_by_email
 from models.task import Reminder, ReminderKind, Task, TaskKind
 from models.working_days import add_working_days, is_working_day
-from tests.conftest import Cli
+from tests.conftest import Cli, import_falun
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 SCHEDULES = Path(__file__).parents[1] / "prefect.yaml"
@@ -411,3 +423,69 @@ def test_head_word_columns_are_shown_and_a_missing_ansvarig_column_is_said_first
     lines = out.splitlines()
     assert lines[0].startswith("OBS: planen har ingen kolumn för ansvarig.")
     assert lines[1].startswith("OBS: planen har ingen kolumn för tid (period).")
+
+
+# ---------------------------------------------------------------------------------------------------
+# EST meetings on holidays
+
+
+def falun_rule(session: Session, falun: int, rule: str) -> Municipality:
+    """Falun with the holiday rule ``rule`` in its EST rhythm."""
+    municipality = session.get(Municipality, falun)
+    assert municipality is not None
+    rhythm = dict(municipality.rhythm)
+    rhythm["est"] = {**rhythm.get("est", {}), "pa_helgdag": rule}
+    municipality.rhythm = rhythm
+    session.add(municipality)
+    session.flush()
+    return municipality
+
+
+@pytest.mark.parametrize(
+    ("first", "number", "scheduled", "held"),
+    [
+        (date(2025, 1, 7), 27, date(2026, 1, 6), date(2026, 1, 7)),  # trettondedag jul, a Tuesday
+        (date(2026, 4, 30), 2, date(2026, 5, 14), date(2026, 5, 15)),  # Kristi himmelsfärdsdag
+        (date(2026, 4, 30), 18, date(2026, 12, 24), date(2026, 12, 28)),  # julafton, then juldagen, a weekend
+    ],
+)
+def test_a_meeting_on_a_holiday_moves_to_the_next_working_day(
+    first: date, number: int, scheduled: date, held: date
+) -> None:
+    """By default a meeting on a (de-facto) holiday is held the next working day; the periods follow."""
+    rhythm = rhythm_from_json({"est": {"forsta_mote": first.isoformat()}})
+    assert meeting_date(rhythm, number) == held
+    assert "Mötet är flyttat från" in meeting_note(rhythm, number)
+    assert cycle_number_at(rhythm, scheduled) == number  # Prefect's run on the scheduled day prepares it
+    assert period_start(rhythm, number + 1) == held + timedelta(days=1)
+    assert not meeting_cancelled(rhythm, number)
+
+
+def test_a_moved_meeting_says_so_in_its_agenda_and_the_arshjul(engine: sa.Engine) -> None:
+    """Falun's EST meeting 27 (trettondedag jul 2026) is moved; agenda and årshjul state it."""
+    with transaction(engine) as session:
+        falun = import_falun(session)
+        municipality = session.get(Municipality, falun)
+        assert municipality is not None
+        agenda = compile_agenda(session, municipality, 27, date(2026, 1, 5))
+        assert local_day(agenda.meeting_at) == date(2026, 1, 7)
+        text = render_text(agenda)
+        assert (
+            "OBS: Mötet är flyttat från tisdag 6 januari 2026 (trettondedag jul) till onsdag 7 januari 2026."
+            in text
+        )
+        events = [e for e in wheel_events(session, municipality, 2026) if e.uid == "est-2080-27@samordna"]
+        assert [e.day for e in events] == [date(2026, 1, 7)]
+        assert "flyttat från tisdag 6 januari 2026" in events[0].summary
+
+
+def test_a_cancelled_meeting_asks_for_nothing_and_sends_no_agenda(engine: sa.Engine) -> None:
+    """Under pa_helgdag: stall_in meeting 27 is cancelled: no report tasks, no agenda, a note instead."""
+    with transaction(engine) as session:
+        municipality = falun_rule(session, import_falun(session), "stall_in")
+        run_est_cycle(session, municipality, date(2025, 12, 23))  # the day meeting 26 is held
+        labels = set(session.exec(select(Task.period_label).where(Task.kind == TaskKind.REPORT_INCIDENTS)))
+        assert labels == {"EST-28"}
+        assert send_agendas(session, municipality, date(2026, 1, 5)) == []
+        agenda = compile_agenda(session, municipality, 27, date(2026, 1, 5))
+        assert agenda.note == "Mötet är inställt: tisdag 6 januari 2026 är trettondedag jul."
