@@ -36,7 +36,8 @@ from flows.est import (
 )
 from flows.est_situation import WEEKDAYS, EstSituation, compile_situation
 from flows.orchestration import cycle_flow
-from models.directory import Organisation, Person
+from models.directory import Organisation, Person, forum_name_of_kind
+from models.enums import ForumKind
 from models.est import Intervention, PersistingProblem, est_cycle_by_number
 from models.municipality import Municipality
 from models.outbox import message_ids_by_key
@@ -168,11 +169,12 @@ def forum_items(session: Session, municipality_id: int, as_of: date) -> list[For
         )
         .order_by(col(PersistingProblem.opened_on), col(PersistingProblem.id))
     ).all()
+    bra = forum_name_of_kind(session, municipality_id, ForumKind.LOCAL_BRA, "BRÅ")
     return [
         ForumItem(
             area=row.area,
             category=row.category,
-            forum="BRÅ" if row.forum_kind == "lokala_bra" else "kommunledningen",
+            forum=bra if row.forum_kind == ForumKind.LOCAL_BRA else "kommunledningen",
             meeting_on=row.forum_meeting_on,
             history=[entry for entry in row.history if str(entry.get("end", "")) <= as_of.isoformat()],
             opened_on=row.opened_on,

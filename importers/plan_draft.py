@@ -19,6 +19,7 @@ Rules a coordinator can rely on:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,7 +29,7 @@ from importers.follow_up import FollowUp, parse_follow_up
 from importers.periods import InvalidDateError, Period, parse_period
 from importers.problems import Location, Problem
 from importers.tables import Sheet, column_letter
-from models.enums import MeasureStatus
+from models.enums import ForumKind, MeasureStatus
 
 
 @dataclass(slots=True)
@@ -483,6 +484,20 @@ def _measure(
         return None
     where = Location(draft.file, sheet.name, row, row_label=sheet.row_label)
     return MeasureDraft(where, title, texts, period, follow_up, status)
+
+
+def recognise_forums(draft: PlanDraft, known: Sequence[tuple[ForumKind, str]]) -> None:
+    """Read every follow-up text again knowing the kommun's own forum names and aliases (the
+    directory's), so that "Till Trygghetsrådet" names the local BRÅ. The texts parsed before without
+    an error parse again without one."""
+    if not known:
+        return
+    default = parse_follow_up(draft.facts.follow_up, known) if draft.facts.follow_up else None
+    for measure in draft.measures:
+        if measure.texts.get(Field.FOLLOW_UP):
+            measure.follow_up = parse_follow_up(measure.texts[Field.FOLLOW_UP], known)
+        elif default is not None:
+            measure.follow_up = default
 
 
 def _apply_default_follow_up(draft: PlanDraft) -> None:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, delete, select
 
 from importers.columns import Field, parse_mapping
 from importers.parties import DirectoryEntry, DirectoryIndex, PartyKind
-from importers.plan_draft import MeasureDraft, PlanDraft, PlanFacts, build_draft
+from importers.plan_draft import MeasureDraft, PlanDraft, PlanFacts, build_draft, recognise_forums
 from importers.problems import ImportFailedError, Location, Problem
 from importers.tables import read_sheets
 from models.directory import Forum, Organisation, Person
@@ -162,6 +162,15 @@ def import_plan_file(
             ]
         )
     index = directory_index(session, municipality.id) if municipality.id else DirectoryIndex([])
+    if municipality.id:
+        recognise_forums(
+            draft,
+            [
+                (forum.kind, name)
+                for forum in session.exec(select(Forum).where(Forum.municipality_id == municipality.id))
+                for name in (forum.name, *forum.aliases)
+            ],
+        )
     _collect_unmatched(report, index)
     if dry_run:
         return report

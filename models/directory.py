@@ -146,6 +146,17 @@ def forum_members(session: Session, forum_id: int) -> list[Person]:
     )
 
 
+def forum_name_of_kind(session: Session, municipality_id: int, kind: ForumKind, default: str) -> str:
+    """What the kommun calls its forum of ``kind`` (its directory name: "Trygghetsrådet", "Faluns BRÅ"),
+    or ``default`` when it has none: documents use the kommun's own word, not a generic "BRÅ"."""
+    name = session.exec(
+        select(Forum.name)
+        .where(Forum.municipality_id == municipality_id, Forum.kind == kind)
+        .order_by(col(Forum.id))
+    ).first()
+    return name or default
+
+
 def persons_with_role(session: Session, municipality_id: int, role: str) -> list[Person]:
     """The kommun's persons who hold ``role`` (bra_samordnare, kommunledning, …), by name."""
     return [person for person in persons(session, municipality_id) if role in person.roles]

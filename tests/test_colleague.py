@@ -29,13 +29,15 @@ from flows.follow_up import responsible_persons, run_follow_up_cycle
 from flows.simulation import SimulationOptions, simulate
 from flows.year_wheel import wheel_events
 from importers.directory_import import import_directory_file
+from importers.follow_up import parse_follow_up
 from importers.plan_import import import_plan_file
 from models.db import make_engine, transaction
-from models.directory import Organisation, Person
+from models.directory import Forum, Organisation, Person, forum_name_of_kind
+from models.enums import ForumKind
 from models.escalation import Escalation
 from models.municipality import Municipality, find_municipality
 from models.outbox import MessageKind, OutboxMessage
-from models.plan import ActionPlan, Measure, MeasureParty, PartyRole
+from models.plan import ActionPlan, Measure, MeasureForum, MeasureParty, PartyRole
 from models.records import local_day
 from models.rhythm import rhythm_from_json
 from models.sspf import person_by_email
@@ -489,3 +491,61 @@ def test_a_cancelled_meeting_asks_for_nothing_and_sends_no_agenda(engine: sa.Eng
         assert send_agendas(session, municipality, date(2026, 1, 5)) == []
         agenda = compile_agenda(session, municipality, 27, date(2026, 1, 5))
         assert agenda.note == "Mötet är inställt: tisdag 6 januari 2026 är trettondedag jul."
+
+
+# ---------------------------------------------------------------------------------------------------
+# The kommun's own forum names
+
+
+TRYGGHETSRADET = [
+    (ForumKind.LOCAL_BRA, "Trygghetsrådet"),
+    (ForumKind.LOCAL_BRA, "Folkhälso- och trygghetsrådet"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Till Trygghetsrådet", "Trygghetsrådet"),
+        ("Rapport till Folkhälso- och trygghetsrådet en gång per halvår", "Folkhälso- och trygghetsrådet"),
+        ("till TRYGGHETSRÅDET", "TRYGGHETSRÅDET"),
+    ],
+)
+def test_follow_up_recognises_the_kommuns_own_forum_names(text: str, name: str) -> None:
+    """A forum name or alias from the directory is the forum of its kind, named as the text writes it."""
+    assert parse_follow_up(text).forums == ()
+    found = parse_follow_up(text, TRYGGHETSRADET)
+    assert (found.forums, found.forum_names, found.understood) == ((ForumKind.LOCAL_BRA,), (name,), True)
+
+
+def test_an_imported_follow_up_to_trygghetsradet_links_the_kommuns_forum(cli: Cli, tmp_path: Path) -> None:
+    """'Till Trygghetsrådet' in a plan becomes the measure's forum, the directory's Trygghetsrådet."""
+    directory = tmp_path / "katalog.yaml"
+    directory.write_text(
+        'kommun: {namn: Älvbacka, kod: "2999"}\n'
+        "personer:\n"
+        "  - {namn: Sara Holm, epost: sara.holm@example.se, roller: [bra_samordnare]}\n"
+        "forum:\n"
+        "  - {namn: Trygghetsrådet, typ: lokala_bra, alias: [Brottsförebyggande rådet]}\n",
+        encoding="utf-8",
+    )
+    assert cli("katalog", "import", directory)[0] == 0
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "Åtgärd;Ansvarig;Uppföljning\nTrygghetsvandringar;Sara Holm;Till Trygghetsrådet\n", encoding="utf-8"
+    )
+    code, out, err = cli("plan", "import", plan, "--kommun", "Älvbacka")
+    assert code == 0, err
+    assert "Uppföljningar som inte kunde tolkas" not in out
+    engine = make_engine(cli.url)
+    try:
+        with Session(engine) as session:
+            [link] = session.exec(select(MeasureForum)).all()
+            forum = session.exec(select(Forum)).one()
+            assert (link.kind, link.name, link.forum_id) == (ForumKind.LOCAL_BRA, "Trygghetsrådet", forum.id)
+            assert (
+                forum_name_of_kind(session, forum.municipality_id, ForumKind.LOCAL_BRA, "BRÅ")
+                == "Trygghetsrådet"
+            )
+    finally:
+        engine.dispose()
