@@ -523,17 +523,19 @@ def test_sweep_and_notify_writes_reminders_and_their_digest(engine: sa.Engine, f
         municipality = session.get(Municipality, falun)
         assert municipality is not None
         events = sweep_and_notify(session, municipality, DAY)
+    # The task's first message is its notice ("ny uppgift"), even on its due day.
     assert [(e.kind, e.subject) for e in events if e.recipient == "Erik Nyström"] == [
-        ("påminnelse", 'Påminnelse: "Rapportera händelser inför EST" senast i dag, onsdag 20 maj 2026'),
-        ("meddelande", "Samordna: 1 uppgift att göra"),
+        ("påminnelse", 'Ny uppgift: "Rapportera händelser inför EST" senast onsdag 20 maj 2026'),
+        ("meddelande", "Samordna: 1 uppgift att göra – 1 ny"),
     ]
     escalated = [e for e in events if e.kind == "eskalering" and e.recipient]
     told = [e for e in events if e.kind == "meddelande" and e.subject.startswith("ESKALERING")]
     assert len(told) == len(escalated) > 0
     with Session(engine) as session:
         [message] = messages(session, MessageKind.DIGEST)
-        assert message.subject == "Samordna: 1 uppgift att göra"
-        assert "Rapportera händelser inför EST\n   Senast: onsdag 20 maj 2026\n" in message.body_text
+        assert message.subject == "Samordna: 1 uppgift att göra – 1 ny"
+        item = "NY UPPGIFT: Rapportera händelser inför EST\n   Senast: onsdag 20 maj 2026\n"
+        assert item in message.body_text
         [reminder] = session.exec(select(Reminder).where(Reminder.task_id == task.id)).all()
         assert reminder.outbox_message_id == message.id
 
