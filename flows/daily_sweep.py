@@ -9,8 +9,9 @@ On a working day ``as_of`` it does, in this order:
    longer open on ``as_of``. Answered tasks become DONE with ``closed_at`` = ``as_of`` at the sweep
    time (``rhythm.daily_sweep_time``, 07:00) in Europe/Stockholm, stored as aware UTC.
 2. **Notice and reminders.** An open task with an assignee person that has had no reminder yet gets
-   a NEW_TASK notice ("ny uppgift", with its deadline) on the first sweep that sees it: the ansvarig
-   hears of a task when it opens, not three days before it is due. After
+   a NEW_TASK notice ("ny uppgift", with its deadline) on the first working day on or after the day it
+   was created: the ansvarig hears of a task when it opens, not three days before it is due. (Cycles
+   stamp ``created_at`` from their ``as_of``, so a retried or simulated run decides the same.) After
    that the ladder (``rhythm.reminders``; N = before_due_working_days, M = overdue_every_working_days),
    for each open task with an assignee person, with ``due`` = the due date moved back to a working day:
    BEFORE_DUE on ``add_working_days(due, -N)`` (not when N is 0), DUE_DAY on ``due`` (when
@@ -86,7 +87,7 @@ from models.plan import (
     measure_parties,
     organisations_without_contact,
 )
-from models.records import Event, insert_many, moment_of
+from models.records import Event, insert_many, local_day, moment_of
 from models.rhythm import ReminderLadder, Rhythm, StalledRules, rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from models.working_days import add_working_days, is_working_day, previous_working_day, working_days_between
@@ -504,9 +505,8 @@ def _remind(sweep: _Sweep) -> None:
     for task in sweep.open_tasks:
         assignee = sweep.directory.person(task.assignee_person_id)
         kind = reminder_kind_on(task.due_date, sweep.as_of, sweep.rhythm.reminders)
-        if task.id not in told:
-            # Not gated on created_at: some cycles stamp tasks with the clock, not their as_of, and
-            # catch-up runs go oldest first, so a task a sweep sees is one that exists by its day.
+        # A task created after as_of (a later day's run, before a retry started over) is not news yet.
+        if task.id not in told and local_day(task.created_at) <= sweep.as_of:
             kind = ReminderKind.NEW_TASK
         key = f"påminnelse:{task.id}:{sweep.as_of.isoformat()}"
         if assignee is None or kind is None or key in made_today:

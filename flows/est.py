@@ -244,6 +244,8 @@ def _task(
 def _create_tasks(session: Session, tasks: Iterable[tuple[Task, Person]], as_of: date) -> list[Event]:
     events: list[Event] = []
     for task, person in tasks:
+        # Created as of the run's day, not the clock's: the daily sweep's notice goes by it.
+        task.created_at = moment_of(as_of)
         if insert_once(session, task, key="idempotency_key"):
             events.append(Event(when=as_of, kind=TASK, subject=task.subject, recipient=person.name))
     return events

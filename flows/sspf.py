@@ -36,7 +36,7 @@ from models.crypto import Keyring
 from models.db import make_engine, transaction
 from models.municipality import Municipality, find_municipality
 from models.outbox import OutboxMessage
-from models.records import Event, insert_once
+from models.records import Event, insert_once, moment_of
 from models.rhythm import SspfRhythm, rhythm_from_json
 from models.sspf import (
     CONSENT_REVIEW_KEY,
@@ -195,6 +195,11 @@ def follow_up_cases(session: Session, case_ids: list[int], as_of: date, keyring:
             *_consent_reviews(session, case, rhythm, as_of),
             _reconsent(session, case, rhythm, as_of, keyring),
         ]
+        for planned_task in planned:
+            if (
+                planned_task is not None
+            ):  # created as of the run's day, not the clock's: the notice goes by it
+                planned_task.created_at = moment_of(as_of)
         created = [t for t in planned if t is not None and insert_once(session, t, key="idempotency_key")]
         _log(
             session,

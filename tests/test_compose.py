@@ -15,7 +15,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import jinja2
@@ -31,7 +31,7 @@ from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
 from models.outbox import MessageKind, MessageState, OutboxMessage
 from models.plan import ActionPlan, FocusArea, Measure, MeasureParty, PartyRole
-from models.records import Event
+from models.records import Event, moment_of
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from notifications.compose import (
     INSTRUCTIONS,
@@ -518,6 +518,7 @@ def test_sweep_and_notify_writes_reminders_and_their_digest(engine: sa.Engine, f
             due_date=DAY,
             idempotency_key="test:est",
             assignee_person_id=erik.id,
+            created_at=moment_of(DAY - timedelta(days=14)),
         )
         add(session, task)
         municipality = session.get(Municipality, falun)

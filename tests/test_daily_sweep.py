@@ -148,6 +148,8 @@ def new_task(
         idempotency_key=key or f"statusrapport:{due.isoformat()}:{measure}",
         measure_id=world.measure if measure == -1 else measure,
         assignee_person_id=world.ansvarig if assignee == -1 else assignee,
+        # Created before every day these tests sweep: its first sweep announces it ("ny uppgift").
+        created_at=sweep_moment(D(2026, 1, 2)),
     )
     session.add(task)
     session.flush()
