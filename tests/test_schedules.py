@@ -280,14 +280,14 @@ def test_instants_window_is_half_open(specs):
 
 def test_instants_agree_with_est_rhythm():
     """Falun's EST deployment fires at meeting n's scheduled instant for n = 1..130: meeting_at, except
-    for a meeting the holiday rule moved (trettondedag jul 2026, nyårsdagen 2030), where Prefect still
+    for a meeting the holiday rule moved (trettondedag jul 2026, nationaldagen 2028), where Prefect still
     fires on the scheduled day at the meeting's time and the date-driven cycle prepares the moved one."""
     rhythm = read_directory(REPO / "examples" / "falun-katalog.yaml").rhythm
     assert rhythm is not None
     schedule = load_schedules(PREFECT_YAML)["est-falun"][0]
     moments = instants(schedule, START, END)[:130]
     moved = [n for n in range(1, 131) if meeting_date(rhythm, n) != scheduled_meeting_date(rhythm, n)]
-    assert moved == [27]  # trettondedag jul 2026; nyårsdagen 2030 is meeting 131
+    assert moved == [27, 90]  # trettondedag jul 2026, nationaldagen 2028 (nyårsdagen 2030 is meeting 131)
     for number, moment in enumerate(moments, start=1):
         if number in moved:
             assert moment.astimezone(STOCKHOLM).date() == scheduled_meeting_date(rhythm, number)
