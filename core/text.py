@@ -15,7 +15,7 @@ import pendulum
 
 from core.settings import TIMEZONE
 
-__all__ = ["fold", "iso_date", "shorten", "swedish_date"]
+__all__ = ["fold", "iso_date", "name_key", "shorten", "swedish_date"]
 
 
 def fold(text: str) -> str:
@@ -26,6 +26,14 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(re.sub(r"[^a-z0-9]+", " ", stripped).split())
+
+
+def name_key(text: str) -> str:
+    """A name or address as lookups compare it exactly: case folded for every letter (Å, Ä, Ö, É too)
+    and its spaces collapsed. SQLite's lower() folds only ASCII, so lookups compare this in Python on
+    both databases ("Älvbacka", "ÄLVBACKA" and " älvbacka " are one kommun). Unlike ``fold`` it keeps
+    diacritics and punctuation, so e-mail addresses stay distinct."""
+    return " ".join(text.casefold().split())
 
 
 def shorten(text: str, limit: int) -> str:

@@ -8,7 +8,11 @@ On a working day ``as_of`` it does, in this order:
    INTERVENTION_FOLLOW_UP task (key ``insats:<intervention id>:…``) is answered when its insats is no
    longer open on ``as_of``. Answered tasks become DONE with ``closed_at`` = ``as_of`` at the sweep
    time (``rhythm.daily_sweep_time``, 07:00) in Europe/Stockholm, stored as aware UTC.
-2. **Reminders** (``rhythm.reminders``; N = before_due_working_days, M = overdue_every_working_days),
+2. **Notice and reminders.** An open task with an assignee person that has had no reminder yet gets
+   a NEW_TASK notice ("ny uppgift", with its deadline) on the first working day on or after the day it
+   was created: the ansvarig hears of a task when it opens, not three days before it is due. (Cycles
+   stamp ``created_at`` from their ``as_of``, so a retried or simulated run decides the same.) After
+   that the ladder (``rhythm.reminders``; N = before_due_working_days, M = overdue_every_working_days),
    for each open task with an assignee person, with ``due`` = the due date moved back to a working day:
    BEFORE_DUE on ``add_working_days(due, -N)`` (not when N is 0), DUE_DAY on ``due`` (when
    ``on_due_day``), OVERDUE on due + M, due + 2M, … working days. Key ``påminnelse:<task>:<as_of>``.
@@ -68,20 +72,27 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from core.clock import moment_of
+from core.clock import local_day, moment_of
 from core.text import shorten, swedish_date
 from models.directory import Person, persons
 from models.enums import FINISHED_STATUSES, MeasureStatus
 from models.escalation import Escalation, EscalationLevel, EscalationReason, open_escalations
 from models.est import Intervention, InterventionState
 from models.municipality import Municipality
-from models.plan import Measure, StatusReport
+from models.outbox import message_ids_by_key
+from models.plan import ActionPlan, Measure, StatusReport, organisations_without_contact
 from models.records import Event, insert_many
 from models.responsibility import responsible_persons
 from models.rhythm import ReminderLadder, Rhythm, StalledRules, rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from models.working_days import add_working_days, is_working_day, previous_working_day, working_days_between
-from notifications.compose import enqueue_messages
+from notifications.compose import (
+    AdoptionSummary,
+    LateMeasure,
+    adoption_summary_key,
+    enqueue_adoption_summary,
+    enqueue_messages,
+)
 
 __all__ = [
     "ANSWER_WINDOW_DAYS",
@@ -280,10 +291,11 @@ def _recipient_part(person: Person | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Directory:
-    """The kommun's persons in one query; mirrors flows.common's look-ups without a query per call."""
+    """The kommun's persons in one query; mirrors models.responsibility's look-ups without a query per
+    call."""
 
     by_id: dict[int, Person]
-    in_order: list[Person]  # by name, in the database's order, as flows.common sees them
+    in_order: list[Person]  # by name, in the database's order, as models.responsibility sees them
 
     @classmethod
     def load(cls, session: Session, municipality_id: int) -> _Directory:
@@ -335,6 +347,21 @@ class _Sweep:
     pending: list[tuple[Escalation, _Planned]] = field(default_factory=list)
     # The keys of every escalation whose cause holds on as_of: the rest of the open ones are resolved.
     holding: set[str] = field(default_factory=set)
+    # Adoption: the kommun's day and each plan's; a cause that began before it raises no escalation.
+    kommun_adopted_on: date | None = None
+    plan_adopted_on: dict[int, date | None] = field(default_factory=dict)
+    plan_titles: dict[int, str] = field(default_factory=dict)
+    # Causes the rules hold for but that began before adoption: for the coordinator's summary.
+    before_adoption: list[_Planned] = field(default_factory=list)
+
+    def adopted_on(self, item: _Planned) -> date | None:
+        """The adoption day that applies to a planned escalation: its measure's plan's, else the kommun's."""
+        measure = item.measure
+        if measure is None and item.task is not None and item.task.measure_id is not None:
+            measure = self.measures.get(item.task.measure_id)
+        if measure is not None and self.plan_adopted_on.get(measure.plan_id) is not None:
+            return self.plan_adopted_on[measure.plan_id]
+        return self.kommun_adopted_on
 
     def task_phrase(self, task: Task) -> str:
         """What the task asks, as a phrase: 'statusrapport för "<åtgärd>"'."""
@@ -365,7 +392,15 @@ def _load(session: Session, municipality: Municipality, as_of: date) -> _Sweep:
         .where(Task.municipality_id == municipality_id, Task.state == TaskState.OPEN)
         .order_by(col(Task.due_date), col(Task.id))
     )
+    plans = session.exec(
+        select(col(ActionPlan.id), col(ActionPlan.adopted_on), col(ActionPlan.title)).where(
+            ActionPlan.municipality_id == municipality_id
+        )
+    ).all()
     return _Sweep(
+        kommun_adopted_on=municipality.adopted_on,
+        plan_adopted_on={plan_id: adopted for plan_id, adopted, _ in plans if plan_id is not None},
+        plan_titles={plan_id: title for plan_id, _, title in plans if plan_id is not None},
         session=session,
         municipality_id=municipality_id,
         as_of=as_of,
@@ -424,7 +459,9 @@ def _close_answered(sweep: _Sweep) -> None:
 def _reminder_subject(sweep: _Sweep, task: Task, kind: ReminderKind) -> str:
     due = previous_working_day(task.due_date)
     phrase = sweep.task_phrase(task)
-    if kind == ReminderKind.DUE_DAY:
+    if kind == ReminderKind.NEW_TASK:
+        text = f"Ny uppgift: {phrase} senast {_long_date(due)}"
+    elif kind == ReminderKind.DUE_DAY:
         text = f"Påminnelse: {phrase} senast i dag, {_long_date(due)}"
     elif kind == ReminderKind.BEFORE_DUE:
         text = f"Påminnelse: {phrase} senast {_long_date(due)}"
@@ -442,10 +479,22 @@ def _remind(sweep: _Sweep) -> None:
             )
         )
     )
+    # The open tasks that have had a message already: the others get their notice first.
+    told = set(
+        sweep.session.exec(
+            select(Reminder.task_id)
+            .join(Task, col(Task.id) == col(Reminder.task_id))
+            .where(Reminder.municipality_id == sweep.municipality_id, Task.state == TaskState.OPEN)
+            .distinct()
+        )
+    )
     reminders: list[tuple[Reminder, str]] = []
     for task in sweep.open_tasks:
         assignee = sweep.directory.person(task.assignee_person_id)
         kind = reminder_kind_on(task.due_date, sweep.as_of, sweep.rhythm.reminders)
+        # A task created after as_of (a later day's run, before a retry started over) is not news yet.
+        if task.id not in told and local_day(task.created_at) <= sweep.as_of:
+            kind = ReminderKind.NEW_TASK
         key = f"påminnelse:{task.id}:{sweep.as_of.isoformat()}"
         if assignee is None or kind is None or key in made_today:
             continue
@@ -573,7 +622,18 @@ def _new_ones(sweep: _Sweep, planned: list[_Planned]) -> list[_Planned]:
         existing.update(
             sweep.session.exec(select(Escalation.dedupe_key).where(col(Escalation.dedupe_key).in_(chunk)))
         )
-    return [item for item in planned if item.key not in existing]
+    new: list[_Planned] = []
+    for item in planned:
+        if item.key in existing:
+            continue
+        adopted_on = sweep.adopted_on(item)
+        # History from before Samordna was taken into use is no escalation: it goes, once, into the
+        # coordinator's summary. It still holds, so an escalation raised before (an upgrade) stays open.
+        if adopted_on is not None and item.since < adopted_on:
+            sweep.before_adoption.append(item)
+            continue
+        new.append(item)
+    return new
 
 
 # 3. Overdue tasks
@@ -616,6 +676,9 @@ def _plan_task_escalations(sweep: _Sweep) -> list[_Planned]:
 def _escalate_tasks(sweep: _Sweep) -> None:
     new = _new_ones(sweep, _plan_task_escalations(sweep))
     attempts = _load_attempts(sweep.session, {item.task.id for item in new if item.task and item.task.id})
+    owners = _responsible_for_measures(
+        sweep, {item.task.measure_id for item in new if item.task and item.task.measure_id is not None}
+    )
     for item in new:
         task = item.task
         if task is None:
@@ -624,6 +687,12 @@ def _escalate_tasks(sweep: _Sweep) -> None:
         due = previous_working_day(task.due_date)
         assignee = sweep.directory.person(task.assignee_person_id)
         responsible = assignee.name if assignee is not None else "ingen ansvarig person utsedd"
+        measure = sweep.measures.get(task.measure_id) if task.measure_id is not None else None
+        if measure is not None and measure.id is not None and owners.get(measure.id) is None:
+            # Nobody answers for the measure: name what the plan says, not the coordinator asked instead.
+            responsible = _owner(measure, None)
+            if assignee is not None:
+                responsible += f"; frågan gick till {assignee.name}"
         subject = f"Försenad uppgift: {phrase} skulle vara klar senast {_long_date(due)}"
         detail = (
             f"Uppgiften {phrase} skulle vara klar senast {_long_date(due)} och är försenad sedan dess, "
@@ -694,6 +763,15 @@ def _responsible_for_measures(sweep: _Sweep, measure_ids: set[int]) -> dict[int,
     return responsible_persons(sweep.session, sorted(measure_ids), sweep.municipality_id)
 
 
+def _owner(measure: Measure, person: Person | None) -> str:
+    """Who answers for a measure, as an escalation names it: a person, or what the plan says with the
+    reason nobody can be asked (never the BRÅ-samordnare who stands in)."""
+    if person is not None:
+        return person.name
+    written = shorten(measure.raw_responsible, 80)
+    return f"{written} (ingen kontaktperson i katalogen)" if written else "ingen ansvarig utsedd"
+
+
 def _tasks_concerned(sweep: _Sweep, new: list[_Planned]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
     """The ids of the tasks of each measure and of each insats that the new escalations are about."""
     measure_ids = {
@@ -752,7 +830,7 @@ def _escalate_stalls(sweep: _Sweep) -> None:
             detail = (
                 f'Åtgärden "{title}" har avstannat: {phrase}, sedan {_long_date(item.since)}. '
                 f"Status: {item.measure.status.value}. "
-                f"Ansvarig: {_name(responsible.get(item.measure.id)) or 'ingen ansvarig utsedd'}. "
+                f"Ansvarig: {_owner(item.measure, responsible.get(item.measure.id))}. "
                 f"{attempts.describe(by_measure.get(item.measure.id, []))}"
             )
         elif item.intervention is not None and item.intervention.id is not None:
@@ -878,6 +956,81 @@ def _resolve(sweep: _Sweep) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
+# 6. The adoption summary: what was already late when a plan was taken into use, told once
+
+
+def _late_reason(item: _Planned) -> str:
+    if item.reason == EscalationReason.TASK_OVERDUE and item.task is not None:
+        return f"uppgiften {item.task.subject} skulle vara klar {_day(item.since)}"
+    if item.reason == EscalationReason.PAST_END_DATE:
+        return f"slutdatumet {_day(item.since)} har passerat"
+    return _stall_phrase(item)
+
+
+def _summarise_adoption(sweep: _Sweep) -> None:
+    """On the first sweep on or after a plan's adoption day: one summary to the BRÅ-samordnare of
+    its measures already late before that day (not escalated) and of the organisations named as
+    ansvarig that have no contact person. Keyed by plan and day: written once."""
+    coordinator = sweep.directory.coordinator()
+    if coordinator is None or coordinator.id is None:
+        return
+    late: dict[int, dict[int, LateMeasure]] = defaultdict(dict)
+    for item in sweep.before_adoption:
+        measure = item.measure
+        if measure is None and item.task is not None and item.task.measure_id is not None:
+            measure = sweep.measures.get(item.task.measure_id)
+        if measure is None or measure.id is None:
+            continue
+        found = late[measure.plan_id].get(measure.id)
+        reasons = (*found.reasons, _late_reason(item)) if found else (_late_reason(item),)
+        since = min(found.since, item.since) if found else item.since
+        late[measure.plan_id][measure.id] = LateMeasure(
+            measure.id, shorten(measure.title, TITLE_LIMIT), since, reasons
+        )
+    for plan_id, adopted_on in sweep.plan_adopted_on.items():
+        if adopted_on is None or adopted_on > sweep.as_of:
+            continue
+        if message_ids_by_key(sweep.session, [adoption_summary_key(plan_id, adopted_on)]):
+            continue  # told once already
+        for measure in sweep.measures.values():
+            # Past its end date on the adoption day, whatever the grace: already late when it came.
+            if (
+                measure.plan_id == plan_id
+                and measure.id is not None
+                and measure.id not in late[plan_id]
+                and measure.period_end is not None
+                and measure.period_end < adopted_on
+                and not measure_is_finished(measure, sweep.reports.get(measure.id, []))
+            ):
+                late[plan_id][measure.id] = LateMeasure(
+                    measure.id,
+                    shorten(measure.title, TITLE_LIMIT),
+                    measure.period_end,
+                    (f"slutdatumet {_day(measure.period_end)} har passerat",),
+                )
+        missing = organisations_without_contact(
+            sweep.session,
+            [measure.id for measure in sweep.measures.values() if measure.plan_id == plan_id and measure.id],
+        )
+        event = enqueue_adoption_summary(
+            sweep.session,
+            AdoptionSummary(
+                municipality_id=sweep.municipality_id,
+                plan_id=plan_id,
+                plan_title=sweep.plan_titles.get(plan_id, ""),
+                adopted_on=adopted_on,
+                as_of=sweep.as_of,
+                moment=sweep.moment,
+                recipient=coordinator,
+                late=sorted(late[plan_id].values(), key=lambda item: (item.since, item.title)),
+                organisations_without_contact=missing,
+            ),
+        )
+        if event is not None:
+            sweep.events.append(event)
+
+
+# ---------------------------------------------------------------------------------------------------
 
 
 def run_daily_sweep(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
@@ -893,6 +1046,7 @@ def run_daily_sweep(session: Session, municipality: Municipality, as_of: date) -
     _escalate_tasks(sweep)
     _escalate_stalls(sweep)
     _resolve(sweep)
+    _summarise_adoption(sweep)
     session.flush()
     return sweep.events
 

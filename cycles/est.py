@@ -1,8 +1,14 @@
 """EST (Effektiv samordning för trygghet): a meeting every 14 days, and what each one needs beforehand.
 
-When meeting ``n`` of a kommun takes place is the calendar's answer (``cycles/est_calendar.py``). A
-meeting on a holiday still happens as scheduled (the EST group decides); only due dates move to the
-previous working day.
+When meeting ``n`` of a kommun takes place is the calendar's answer (``cycles/est_calendar.py``): it is
+scheduled on ``rhythm.est.first_meeting + (n - 1) * interval_days`` at ``rhythm.est.meeting_time``
+Europe/Stockholm local time. A meeting scheduled on a day that is no working day (a holiday such as
+trettondedag jul 2026-01-06 or Kristi himmelsfärd 2026-05-14, or a de-facto one such as julafton)
+follows the kommun's rule ``rytm.est.pa_helgdag``: ``flytta`` (default) holds it on the next working
+day, and its period ends that day; ``stall_in`` cancels it: its period still ends on the scheduled day,
+but nobody is asked to report for it and no agenda is sent. The agenda and the årshjul say which
+(``meeting_note``). Prefect's 14-day schedule still fires on the scheduled day: the cycle is date-driven
+(``as_of``), so that run prepares the moved meeting, and the next run judges it.
 
 On a meeting day the period that closes is judged for persisting problems (cycles/est_situation.py:
 ``close_period``), each raised once to the forum the kommun's rutin names. A run judges, oldest first,
@@ -45,6 +51,7 @@ from cycles.est_calendar import (
     cycle_number_at,
     cycle_row,
     held_meeting_number,
+    meeting_cancelled,
     meeting_date,
     period_label,
     report_due_date,
@@ -150,6 +157,8 @@ def _task(
 def _create_tasks(session: Session, tasks: Iterable[tuple[Task, Person]], as_of: date) -> list[Event]:
     events: list[Event] = []
     for task, person in tasks:
+        # Created as of the run's day, not the clock's: the daily sweep's notice goes by it.
+        task.created_at = moment_of(as_of)
         if insert_once(session, task, key="idempotency_key"):
             events.append(Event(when=as_of, kind=TASK, subject=task.subject, recipient=person.name))
     return events
@@ -207,7 +216,9 @@ def run_est_cycle(session: Session, municipality: Municipality, as_of: date) -> 
     events: list[Event] = []
     for number in sorted({current, upcoming}):
         events.extend(_ensure_cycle(session, municipality_id, rhythm, number, as_of))
-    events.extend(_meeting_tasks(session, municipality_id, rhythm, upcoming, as_of))
+    # Nobody is asked to report to a cancelled meeting: its tasks are the next meeting's.
+    asked_for = upcoming + 1 if meeting_cancelled(rhythm, upcoming) else upcoming
+    events.extend(_meeting_tasks(session, municipality_id, rhythm, asked_for, as_of))
     events.extend(_miss_held_meeting_tasks(session, municipality_id, rhythm, as_of))
     held = held_meeting_number(rhythm, as_of)
     if held is not None:

@@ -1,7 +1,9 @@
 """The EST meeting calendar: when meeting ``n`` of a kommun takes place, and which period it closes.
 
-Meeting ``n`` is ``rhythm.est.first_meeting + (n - 1) * interval_days`` at ``rhythm.est.meeting_time``
-Europe/Stockholm local time: across a DST change the UTC offset moves, the local time does not. Its
+Meeting ``n`` is scheduled on ``rhythm.est.first_meeting + (n - 1) * interval_days`` at
+``rhythm.est.meeting_time`` Europe/Stockholm local time: across a DST change the UTC offset moves, the
+local time does not. A meeting scheduled on a non-working day follows the kommun's ``pa_helgdag`` rule:
+moved to the next working day (``flytta``), or cancelled (``stall_in``). Its
 period runs from the day after the previous meeting up to the meeting day. Pure functions of the
 rhythm (no session): the EST cycle, the EST-lägesbild, the agenda, the årshjul and the simulation all
 read the calendar here.
@@ -14,16 +16,54 @@ from datetime import UTC, date, datetime, timedelta
 import pendulum
 
 from core.settings import TIMEZONE
+from core.text import swedish_date
 from models.est import EstCycle
 from models.rhythm import Rhythm
-from models.working_days import add_working_days, previous_working_day
+from models.working_days import (
+    add_working_days,
+    is_working_day,
+    next_working_day,
+    non_working_reason,
+    previous_working_day,
+)
 
 
-def meeting_date(rhythm: Rhythm, number: int) -> date:
-    """The local date of EST meeting ``number`` (1 is the rhythm's first meeting)."""
+def scheduled_meeting_date(rhythm: Rhythm, number: int) -> date:
+    """The day the rhythm puts EST meeting ``number`` on, before the holiday rule."""
     if number < 1:
         raise ValueError(f"EST-möten numreras från 1, inte {number}.")
     return rhythm.est.first_meeting + timedelta(days=(number - 1) * rhythm.est.interval_days)
+
+
+def meeting_date(rhythm: Rhythm, number: int) -> date:
+    """The local date of EST meeting ``number`` (1 is the rhythm's first meeting): the scheduled day,
+    or, when that is no working day and the rule is ``flytta``, the next working day. A cancelled
+    meeting keeps its scheduled day: its period ends there."""
+    scheduled = scheduled_meeting_date(rhythm, number)
+    if rhythm.est.on_holiday == "flytta" and not is_working_day(scheduled):
+        return next_working_day(scheduled)
+    return scheduled
+
+
+def meeting_cancelled(rhythm: Rhythm, number: int) -> bool:
+    """Whether meeting ``number`` is cancelled: scheduled on a non-working day under ``stall_in``."""
+    return rhythm.est.on_holiday == "stall_in" and not is_working_day(scheduled_meeting_date(rhythm, number))
+
+
+def meeting_note(rhythm: Rhythm, number: int) -> str:
+    """What the agenda and the årshjul say about a meeting the holiday rule moved or cancelled."""
+    scheduled = scheduled_meeting_date(rhythm, number)
+    name = non_working_reason(scheduled)
+    if name is None:
+        return ""
+    # In running text: "trettondedag jul", "julafton", but "Kristi himmelsfärdsdag" keeps its capital.
+    reason = name if name.startswith("Kristi") else name[:1].lower() + name[1:]
+    if meeting_cancelled(rhythm, number):
+        return f"Mötet är inställt: {swedish_date(scheduled)} är {reason}."
+    return (
+        f"Mötet är flyttat från {swedish_date(scheduled)} ({reason}) "
+        f"till {swedish_date(meeting_date(rhythm, number))}."
+    )
 
 
 def meeting_at(rhythm: Rhythm, number: int) -> datetime:
@@ -42,7 +82,18 @@ def cycle_number_at(rhythm: Rhythm, as_of: date) -> int:
     elapsed = (as_of - rhythm.est.first_meeting).days
     if elapsed <= 0:
         return 1
-    return -(-elapsed // rhythm.est.interval_days) + 1
+    number = -(-elapsed // rhythm.est.interval_days) + 1
+    # A meeting moved past its scheduled day is still ahead on the days it moved over.
+    if number > 1 and meeting_date(rhythm, number - 1) >= as_of:
+        return number - 1
+    return number
+
+
+def period_start(rhythm: Rhythm, number: int) -> date:
+    """The first day of EST period ``number``: the day after the previous meeting (moved or not)."""
+    if number > 1:
+        return meeting_date(rhythm, number - 1) + timedelta(days=1)
+    return meeting_date(rhythm, 1) - timedelta(days=rhythm.est.interval_days - 1)
 
 
 def report_due_date(rhythm: Rhythm, number: int) -> date:
@@ -61,7 +112,7 @@ def cycle_row(municipality_id: int, rhythm: Rhythm, number: int) -> EstCycle:
     return EstCycle(
         municipality_id=municipality_id,
         number=number,
-        period_start=day - timedelta(days=rhythm.est.interval_days - 1),
+        period_start=period_start(rhythm, number),
         period_end=day,
         meeting_at=meeting_at(rhythm, number),
     )

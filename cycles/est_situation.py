@@ -29,8 +29,8 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from cycles.est_calendar import cycle_row, meeting_at, meeting_date
-from models.directory import Forum, ForumMeeting, Person
+from cycles.est_calendar import cycle_row, meeting_at, meeting_date, period_start
+from models.directory import Forum, ForumMeeting, Person, forum_name_of_kind
 from models.enums import ForumKind
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.est import EstCycle, Intervention, InterventionState, PersistingProblem
@@ -64,8 +64,7 @@ class Period:
 
 def period_of(rhythm: Rhythm, number: int) -> Period:
     """EST period ``number``: the days after meeting ``number - 1`` up to meeting ``number``."""
-    end = meeting_date(rhythm, number)
-    return Period(number, end - timedelta(days=rhythm.est.interval_days - 1), end)
+    return Period(number, period_start(rhythm, number), meeting_date(rhythm, number))
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,13 +407,14 @@ def _raise(
     category = names.get(finding.category, finding.category)
     counts = ", ".join(f"EST-{step.number}: {step.count}" for step in finding.streak)
     subject = f"Ihållande problem: {category} i {finding.area}"
+    forum_name = forum_name_of_kind(session, municipality_id, forum, FORUM_NAMES[forum])
     escalation = Escalation(
         municipality_id=municipality_id,
         level=int(level),
         reason=EscalationReason.PERSISTING_PROBLEM,
         detail=(
             f"{category} i {finding.area} har legat över tröskeln {len(finding.streak)} EST-perioder i rad "
-            f"({counts}). Enligt kommunens rutin lyfts problemet till {FORUM_NAMES[forum]} för beslut om "
+            f"({counts}). Enligt kommunens rutin lyfts problemet till {forum_name} för beslut om "
             "mer omfattande insatser."
         )[:2000],
         subject=subject,
@@ -443,7 +443,7 @@ def _raise(
         dedupe_key=key,
     )
     if insert_once(session, problem, key="dedupe_key"):
-        events.append(Event(as_of, "ärende till forum", f"{subject} (till {FORUM_NAMES[forum]})"))
+        events.append(Event(as_of, "ärende till forum", f"{subject} (till {forum_name})"))
     return events
 
 

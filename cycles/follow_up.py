@@ -191,10 +191,13 @@ def _create_tasks(
     if not missing:
         return []
     responsible = responsible_persons(session, [measure.id or 0 for measure in missing], municipality_id)
+    # A measure nobody answers for (no person, no organisation with a contact) is asked of the
+    # BRÅ-samordnare, who is told why in the adoption summary and by plan kontroll.
+    coordinator = bra_coordinator(session, municipality_id)
     tasks: list[tuple[Task, str]] = []
     for measure in missing:
         measure_id = measure.id or 0
-        person = responsible[measure_id]
+        person = responsible[measure_id] or coordinator
         task = Task(
             municipality_id=municipality_id,
             kind=TaskKind.STATUS_REPORT,

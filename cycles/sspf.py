@@ -29,6 +29,7 @@ import pendulum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from core.clock import moment_of
 from models import audit
 from models.audit import AuditAction, AuditRecord
 from models.crypto import Keyring
@@ -192,6 +193,10 @@ def follow_up_cases(session: Session, case_ids: list[int], as_of: date, keyring:
             *_consent_reviews(session, case, rhythm, as_of),
             _reconsent(session, case, rhythm, as_of, keyring),
         ]
+        for planned_task in planned:
+            # Created as of the run's day, not the clock's: the notice goes by it.
+            if planned_task is not None:
+                planned_task.created_at = moment_of(as_of)
         created = [t for t in planned if t is not None and insert_once(session, t, key="idempotency_key")]
         _log(
             session,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,9 +34,18 @@ def angle(day: date) -> float:
 
 
 def year_wheel(
-    year: int, rings: Sequence[str], marks: Sequence[WheelMark], *, title: str, fmt: str = "svg"
+    year: int,
+    rings: Sequence[str],
+    marks: Sequence[WheelMark],
+    *,
+    title: str,
+    fmt: str = "svg",
+    notes: Mapping[int, str] | None = None,
 ) -> bytes:
-    """The wheel of ``year``: ``rings`` are the legend names, inside out; each mark a dot on its ring."""
+    """The wheel of ``year``: ``rings`` are the legend names, inside out; each mark a dot on its ring.
+
+    A ring's legend shows its count of marks, or its note when ``notes`` has one ("datum saknas"
+    says more than "(0)")."""
     figure = Figure(figsize=(10, 10), dpi=110, layout="constrained")
     axes = figure.add_subplot(projection="polar")
     assert isinstance(axes, PolarAxes)  # noqa: S101 - narrows the type for mypy
@@ -60,7 +69,7 @@ def year_wheel(
             [ring + 1] * len(mine),
             s=28,
             color=colour,
-            label=f"{name} ({len(mine)})",
+            label=f"{name} ({(notes or {}).get(ring) or len(mine)})",
             zorder=3,
         )
         for mark in mine:

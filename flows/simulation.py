@@ -11,7 +11,8 @@ sweep, ansvariga answer or stay silent by a seeded rule, so the same seed gives 
 - an answer to a status task is a status report (mostly "pågående", sometimes "försenad", "genomförd"
   or "avstannad", seeded); other tasks are simply marked done.
 
-The real database is never written. The result is the list of events the cycles produced.
+The real database is never written. The result is the list of events the cycles produced. A kommun or
+plan taken into use after ``start`` counts, in the copy, as taken into use on ``start``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from models.db import make_engine, migrate, transaction
 from models.directory import Person
 from models.enums import MeasureStatus
 from models.municipality import Municipality, find_municipality
-from models.plan import StatusReport
+from models.plan import ActionPlan, StatusReport
 from models.records import Event
 from models.rhythm import rhythm_from_json
 from models.task import Task, TaskKind, TaskState
@@ -100,6 +101,14 @@ def copy_database(source: sa.Engine, target_url: str) -> sa.Engine:
     return target
 
 
+def _adopt_by(engine: sa.Engine, start: date) -> None:
+    """A kommun or plan taken into use after ``start`` is simulated as taken into use on ``start``:
+    otherwise its whole simulated history would lie before adoption and raise nothing."""
+    with transaction(engine) as session:
+        for table in (Municipality, ActionPlan):
+            session.execute(sa.update(table).where(col(table.adopted_on) > start).values(adopted_on=start))
+
+
 def scheduled_instants(
     rhythm_json: dict[str, object], start: date, end: date, schedule_file: Path
 ) -> list[tuple[datetime, str]]:
@@ -131,6 +140,7 @@ def simulate(
         engine = copy_database(source, f"sqlite:///{(work_dir / 'simulering.db').as_posix()}")
     finally:
         source.dispose()
+    _adopt_by(engine, options.start)
     result = SimulationResult(options)
     try:
         for code in kommun_codes(engine, options.kommun):

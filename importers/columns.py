@@ -82,11 +82,62 @@ FUZZY_CUTOFF = 0.8
 MIN_FUZZY_LENGTH = 4
 
 
+# Head words: a header none of the aliases names ("Ansvarig enhet", "Tidplan för genomförande") maps to
+# the field whose head word one of its words begins with, unless another column holds the field.
+# Folded spelling; checked in this order, so "Mål för uppföljning" is a goal, not a follow-up.
+HEAD_WORDS: tuple[tuple[str, Field], ...] = (
+    ("atgard", Field.MEASURE),
+    ("ansvar", Field.RESPONSIBLE),
+    ("uppfolj", Field.FOLLOW_UP),
+    ("samverk", Field.PARTNERS),
+    ("mal", Field.GOAL),
+    ("tid", Field.PERIOD),
+    ("nar", Field.PERIOD),
+)
+# How the summary writes each head word.
+HEAD_WORD_SPELLING = {
+    "atgard": "åtgärd",
+    "ansvar": "ansvar",
+    "uppfolj": "uppfölj",
+    "samverk": "samverk",
+    "mal": "mål",
+    "tid": "tid",
+    "nar": "när",
+}
+# Words that begin like a head word but mean something else.
+_NOT_HEAD_WORDS = frozenset(
+    {"malgrupp", "malgrupper", "tidigare", "tidning", "narvaro", "naromrade", "maltid"}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ColumnMatch:
     field: Field | None
     header: str
     fuzzy: bool = False  # matched a near-miss spelling; the import summary says so
+    head_word: str = ""  # matched by this head word ("ansvar"); the import summary shows the mapping
+
+
+HEAD_WORD_MAX_WORDS = 5  # a longer cell is text, not a header
+
+
+def head_word_field(key: str) -> tuple[str, Field] | None:
+    """The head word and field of a folded header none of the aliases names, when its first word
+    begins with a head word ("ansvarig enhet" → ansvar; "nar sker det" → nar). Only the first word
+    counts: "Trygghetsskapande åtgärder" in an indicator list is a focus area, not an åtgärd column."""
+    words = key.split()
+    if not words or len(words) > HEAD_WORD_MAX_WORDS or words[0] in _NOT_HEAD_WORDS:
+        return None
+    first = words[0]
+    for head, field in HEAD_WORDS:
+        if first == head:
+            return head, field
+        if head == "mal":  # "malning" is no goal: the whole word or a mål-compound
+            if first.startswith(("malsattning", "malbild", "malet", "malen")):
+                return head, field
+        elif head != "nar" and first.startswith(head):  # "narvaro" is no time
+            return head, field
+    return None
 
 
 def parse_mapping(specs: list[str]) -> dict[str, Field]:
@@ -119,6 +170,9 @@ def match_column(header: str, mapping: dict[str, Field] | None = None) -> Column
         close and len(key) >= MIN_FUZZY_LENGTH
     ):  # short names ("tid", "mål") match too much when spelled loosely
         return ColumnMatch(_EXACT[close[0]], header, fuzzy=True)
+    found = head_word_field(key)
+    if found is not None:
+        return ColumnMatch(found[1], header, head_word=HEAD_WORD_SPELLING[found[0]])
     return ColumnMatch(None, header)
 
 

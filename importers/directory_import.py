@@ -323,14 +323,14 @@ def _upsert_forum(session: Session, entry: dict[str, Any], kommun: int, persons:
 
 
 def import_directory_file(
-    session: Session, path: Path, kommun: str | None = None
+    session: Session, path: Path, kommun: str | None = None, *, adopted_on: date | None = None
 ) -> tuple[DirectoryCounts, Municipality]:
     """Read, check and upsert a directory file; the kommun is ``kommun`` or the file's own, created
-    when the file names it by kommunkod and name. Does not commit."""
+    (taken into use on ``adopted_on``) when the file names it by kommunkod and name. Does not commit."""
     from importers.plan_draft import PlanFacts  # noqa: PLC0415 - plan_import imports this module
     from importers.plan_import import resolve_municipality  # noqa: PLC0415 - as above
 
     draft = read_directory(path)
     facts = PlanFacts(municipality_name=draft.municipality_name, municipality_code=draft.municipality_code)
-    municipality = resolve_municipality(session, path, facts, kommun, create=True)
+    municipality = resolve_municipality(session, path, facts, kommun, create=True, adopted_on=adopted_on)
     return import_directory(session, draft, municipality), municipality

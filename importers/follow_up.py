@@ -30,6 +30,11 @@ Frequencies (the first one that names a rhythm wins):
 * "vid styrgruppsmöten", "vid varje möte", "vid möte", "stående punkt": PER_MEETING;
 * "en gång", "vid ett tillfälle" without a unit: ONCE.
 
+The kommun's own forum names: ``parse_follow_up(text, known)`` also recognises every name and alias
+the directory gives its forums (``known``: (kind, name) pairs, such as (LOCAL_BRA, "Trygghetsrådet") or
+(LOCAL_BRA, "Folkhälso- och trygghetsrådet")), folded and as whole words, before the built-in words;
+the name is kept as written in the text ("Till Trygghetsrådet" is the local BRÅ, named Trygghetsrådet).
+
 Period: when :func:`~importers.periods.parse_period` finds a start or an end in the text (Orsa
 writes deadlines such as "Sept. 2024" in this column), it is kept; an impossible date raises
 :class:`~importers.periods.InvalidDateError`. ``understood`` is False when neither a forum, a
@@ -39,6 +44,7 @@ frequency nor a period was recognised.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -258,14 +264,40 @@ def _name(folded: FoldedText, mention: _ForumMention, boundaries: list[int]) -> 
     return _trim(_extend(folded, mention.start, mention.end))
 
 
-def _forums(folded: FoldedText) -> tuple[tuple[ForumKind, ...], tuple[str, ...]]:
-    mentions = _forum_mentions(folded)
+def _known_mentions(folded: FoldedText, known: Sequence[tuple[ForumKind, str]]) -> list[_ForumMention]:
+    """Where the text names one of the kommun's own forums, longest names first, never overlapping."""
+    found: list[_ForumMention] = []
+    names = sorted(
+        {(kind, fold_text(name).text.strip()) for kind, name in known if name.strip()},
+        key=lambda item: -len(item[1]),
+    )
+    for kind, name in names:
+        for match in re.finditer(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", folded.text):
+            if not any(match.start() < other.end and other.start < match.end() for other in found):
+                found.append(_ForumMention(kind, match.start(), match.end()))
+    return sorted(found, key=lambda mention: mention.start)
+
+
+def _forums(
+    folded: FoldedText, known: Sequence[tuple[ForumKind, str]] = ()
+) -> tuple[tuple[ForumKind, ...], tuple[str, ...]]:
+    own = _known_mentions(folded, known)
+    builtin = [
+        mention
+        for mention in _forum_mentions(folded)
+        if not any(mention.start < other.end and other.start < mention.end for other in own)
+    ]
+    mentions = sorted([*own, *builtin], key=lambda mention: mention.start)
     boundaries = [mention.start for mention in mentions]
     boundaries += [match.start() for match in _FREQUENCY.finditer(folded.text)]
     first_mentions: dict[ForumKind, str] = {}
     for mention in mentions:
         if mention.kind not in first_mentions:
-            first_mentions[mention.kind] = _name(folded, mention, boundaries)
+            first_mentions[mention.kind] = (
+                folded.quote(mention.start, mention.end)
+                if mention in own
+                else _name(folded, mention, boundaries)
+            )
     return tuple(first_mentions), tuple(first_mentions.values())
 
 
@@ -277,13 +309,14 @@ def _stated_period(text: str) -> Period | None:
     return period if period.start is not None or period.end is not None else None
 
 
-def parse_follow_up(text: str) -> FollowUp:
+def parse_follow_up(text: str, known: Sequence[tuple[ForumKind, str]] = ()) -> FollowUp:
     """Read a follow-up text such as "Faluns BRÅ och Kommunstyrelsen en gång per halvår.".
 
+    ``known`` are the kommun's own forum names and aliases by kind (see the module docstring).
     Raises InvalidDateError when the text names an impossible date; see the module docstring.
     """
     folded = fold_text(text)
-    forums, names = _forums(folded)
+    forums, names = _forums(folded, known)
     frequency = _find_frequency(folded)
     period = _stated_period(text)
     understood = bool(forums) or frequency is not None or period is not None

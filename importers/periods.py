@@ -13,7 +13,10 @@ time expressions. Each expression X covers a span of days, X.start to X.end:
   that day.
 * ISO month ``2026-07``; month names, full or abbreviated, with or without a dot
   (``mars 2025``, ``Sept. 2024``, ``febr. 2025``); month spans ``mars-maj 2025``.
-* ISO weeks ``vecka 12 2025``, ``v. 12 2025``, ``v12 2025``, ``2025-W12``: Monday to Sunday.
+* ISO weeks ``vecka 12 2025``, ``v. 12 2025``, ``v12 2025``, ``2025-W12``: Monday to Sunday; week
+  spans ``v. 26–33 2026``: Monday of the first to Sunday of the last.
+* School years ``Läsåret 2026/27``, ``läsår 2026/2027``: 1 Aug 2026-30 Jun 2027 (the second year
+  must be the next one).
 * Quarters ``Q2 2025``, ``kvartal 2 2025``, ``andra kvartalet 2025``, ``2025Q2``;
   tertials (four months) ``T1 2025``, ``tertial 1 2025``, ``första tertialet 2025``,
   ``2025T1``; half years ``H1 2025``, ``första halvåret 2025``, ``2025H1`` (H1 = Jan-Jun).
@@ -25,13 +28,14 @@ time expressions. Each expression X covers a span of days, X.start to X.end:
 The expressions found are then combined:
 
 * one expression X: start = X.start, end = X.end;
-* ``Start X``, ``Uppstart X``, ``med start X``, ``från (och med) X``, ``fr.o.m. X``, ``X-``,
-  ``X och framåt``: start = X.start, end = None;
+* ``Start X``, ``Uppstart X``, ``med start X``, ``X-``, ``X och framåt``: start = X.start, end = None;
+* ``från (och med) X``, ``fr.o.m. X``, ``från X``: start = X.start, end = None, and ongoing (from X on);
 * ``senast X``, ``t.o.m. X``, ``till (och med) X``, ``klart X``: start = None, end = X.end;
 * ranges ``X - Y``, ``X till Y``, ``X/Y``, ``X t.o.m. Y``: start = X.start, end = Y.end.
 
 Independently of the dates, ``ongoing`` is set by words such as pågående, löpande,
-kontinuerligt, påbörjad, linjearbete, stående, tills vidare (not after "ej"/"inte"), and
+kontinuerligt, påbörjad, linjearbete, stående, tills vidare, under planperioden (not after
+"ej"/"inte"), and
 ``recurring`` by rhythms such as "per termin", "1-2 gånger per år", "årligen", "vår och höst".
 
 Never guess
@@ -284,6 +288,24 @@ def _build_week(groups: _Groups, fragment: str) -> _Span | None:
     return monday, monday + timedelta(days=6)
 
 
+def _build_week_span(groups: _Groups, fragment: str) -> _Span | None:
+    """``v. 26–33 2026``: Monday of the first week to Sunday of the last."""
+    first = _build_week({**groups, "week": groups.get("first")}, fragment)
+    last = _build_week(groups, fragment)
+    if first is None or last is None or last[1] < first[0]:
+        return None
+    return first[0], last[1]
+
+
+def _build_school_year(groups: _Groups, _fragment: str) -> _Span | None:
+    """``Läsåret 2026/27``: 1 August 2026 to 30 June 2027; the second year must follow the first."""
+    year = _year(groups)
+    following = groups.get("next") or ""
+    if year is None or following not in {str(year + 1), f"{(year + 1) % 100:02d}"}:
+        return None
+    return date(year, _AUTUMN[0][0], _AUTUMN[0][1]), date(year + 1, _SPRING[1][0], _SPRING[1][1])
+
+
 def _build_year_part(groups: _Groups, fragment: str) -> _Span | None:
     # "Q2 2025" names the unit before the number, "andra kvartalet 2025" after the ordinal.
     year, part = _year(groups), _YEAR_PARTS[groups.get("unit") or groups.get("named") or "q"]
@@ -338,6 +360,16 @@ _EXPRESSIONS: Final[tuple[tuple[str, str, _Builder], ...]] = (
         rf"(?<![0-9/])(?P<day>[0-9]{{1,2}})/(?P<month>[0-9]{{1,2}})(?: *- *| +|/){_YEAR}",
         _build_day,
     ),
+    (
+        "school_year",
+        rf"\b(?:lasaret|lasar|la) *{_YEAR_DIGITS} *[/-] *(?P<next>[0-9]{{4}}|[0-9]{{2}})(?![0-9])",
+        _build_school_year,
+    ),
+    (
+        "week_span",
+        rf"\b(?:veckorna|vecka|veckan|v)\.? *(?P<first>[0-9]{{1,2}}) *- *(?P<week>[0-9]{{1,2}}) *,? *{_YEAR}",
+        _build_week_span,
+    ),
     ("week", rf"\b(?:vecka|veckan|v)\.? *(?P<week>[0-9]{{1,2}}) *(?:[,/-] *)?{_YEAR}", _build_week),
     (
         "year_part_words",
@@ -388,9 +420,9 @@ def _groups_of(match: re.Match[str], kind: str) -> dict[str, str | None]:
 # Markers around expressions and flags anywhere in the text.
 
 # Alternations for _MARKER_BEFORE; it is anchored at the expression, so their order does not matter.
-_START_WORDS: Final = (
-    r"start|startar|uppstart|med start|fran och med|fr\.? ?o\.? ?m|from|fran|borjar|inleds|paborjas"
-)
+_START_WORDS: Final = r"start|startar|uppstart|med start|borjar|inleds|paborjas"
+# "Från och med X" without an end: from X on, for as long as the plan runs, so ongoing as well.
+_FROM_WORDS: Final = r"fran och med|fr\.? ?o\.? ?m|from|fran"
 _END_WORDS: Final = (
     r"senast|till och med|t\.? ?o\.? ?m|tom|till|klart|klar|fardigt|fardig|genomford|genomfort|avslutas"
 )
@@ -402,7 +434,8 @@ _VAGUE_WORDS: Final = (
     "|kvartal|kvartalet|tertial|tertialet|halvar|halvaret|vecka|veckan|manad|manaden|termin|terminen"
 )
 _MARKER_BEFORE: Final = re.compile(
-    rf"(?<![a-z0-9])(?:(?P<vague>{_VAGUE_WORDS})|(?P<start>{_START_WORDS})|(?P<end>{_END_WORDS}))"
+    rf"(?<![a-z0-9])(?:(?P<vague>{_VAGUE_WORDS})|(?P<start>{_START_WORDS})|(?P<since>{_FROM_WORDS})"
+    rf"|(?P<end>{_END_WORDS}))"
     r"[ .,:]*$",
     re.ASCII,
 )
@@ -419,7 +452,8 @@ _LOOSE_DIGIT_RIGHT: Final = re.compile(r"[ /.,:\-]*[0-9]", re.ASCII)
 
 _ONGOING: Final = re.compile(
     r"\b(?<!\bej )(?<!\binte )(?:pagaende|pagar|lopande|l6pande|kontinuerlig[a-z]*|fortlopande|fortgaende"
-    r"|paborjad|paborjat|paborjats|linjearbete|linjeverksamhet|staende|tills *vidare)\b",
+    r"|paborjad|paborjat|paborjats|linjearbete|linjeverksamhet|staende|tills *vidare"
+    r"|(?:under|inom) +(?:hela +)?(?:planperioden|planens +giltighetstid|plantiden)|planperioden +ut)\b",
     re.ASCII,
 )
 _UNITS: Final = (
@@ -446,6 +480,7 @@ class _Dates:
     start: date | None
     end: date | None
     readable: bool  # False: a time is written but cannot be read without guessing
+    open_from: bool = False  # "från (och med) X" with no end: ongoing from X
 
 
 _ONE_LINE: Final = str.maketrans(dict.fromkeys(_LINE_BREAKS, " "))
@@ -491,6 +526,8 @@ def _read_single(text: str, expression: _Expression) -> _Dates:
     open_ended = _OPEN_AFTER.match(text, expression.end) is not None
     if marker == "vague" or (marker == "end" and open_ended):
         return _UNREADABLE
+    if marker == "since":
+        return _Dates(span[0], None, readable=True, open_from=True)
     if marker == "start" or open_ended:
         return _Dates(span[0], None, readable=True)
     if marker == "end":
@@ -500,7 +537,7 @@ def _read_single(text: str, expression: _Expression) -> _Dates:
 
 def _read_range(text: str, first: _Expression, last: _Expression) -> _Dates:
     linked = _RANGE_WORD.fullmatch(text, first.end, last.start) is not None
-    if not linked or _marker_before(text, first.start) not in {None, "start"}:
+    if not linked or _marker_before(text, first.start) not in {None, "start", "since"}:
         return _UNREADABLE
     start, end = first.span[0], last.span[1]
     # A range that ends before it starts is a typo we cannot fix by guessing.
@@ -532,7 +569,7 @@ def parse_period(text: str) -> Period:
     # Line breaks matter to forum names, not to periods: one line, with the same indices.
     line = folded.text.translate(_ONE_LINE)
     dates = _read_dates(folded, line)
-    ongoing = _ONGOING.search(line) is not None
+    ongoing = _ONGOING.search(line) is not None or dates.open_from
     recurring = _RECURRING.search(line) is not None
     has_dates = dates.start is not None or dates.end is not None
     understood = dates.readable and (has_dates or ongoing or recurring)

@@ -19,6 +19,7 @@ Rules a coordinator can rely on:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,7 +30,7 @@ from importers.follow_up import FollowUp, parse_follow_up
 from importers.periods import InvalidDateError, Period, parse_period
 from importers.problems import Location, Problem
 from importers.tables import Sheet, column_letter
-from models.enums import MeasureStatus
+from models.enums import ForumKind, MeasureStatus
 
 
 @dataclass(slots=True)
@@ -84,6 +85,21 @@ class PlanDraft:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     skipped_sheets: list[str] = field(default_factory=list)
+    # Columns mapped by a head word: (sheet, header, field, head word), shown in the import summary.
+    head_word_columns: list[tuple[str, str, Field, str]] = field(default_factory=list)
+    # Fields some measure sheet has a column for: what is missing is said first in the summary.
+    fields_found: set[Field] = field(default_factory=set)
+
+    @property
+    def missing_fields(self) -> list[Field]:
+        """Åtgärd, ansvarig and time, when no measure sheet has a column for them. A plan without a
+        time column may write its deadlines in the follow-up column (Orsa's): that counts as time."""
+        if not self.focus_areas and not self.fields_found:
+            return []
+        missing = [wanted for wanted in (Field.MEASURE, Field.RESPONSIBLE) if wanted not in self.fields_found]
+        if Field.PERIOD not in self.fields_found and Field.FOLLOW_UP not in self.fields_found:
+            missing.append(Field.PERIOD)
+        return missing
 
     @property
     def measures(self) -> list[MeasureDraft]:
@@ -112,7 +128,38 @@ _FACT_KEYS: dict[str, str] = {
     "lagesbild": "situation_assessment",
     "lagesbild beslutad": "situation_assessment_decided_on",
     "uppfoljning": "follow_up",
+    # Aliases real plans write (issue 14: "Antagen av" and "Ska revideras" were dropped silently).
+    "antagen av": "decided_by",
+    "faststalld av": "decided_by",
+    "beslutsinstans": "decided_by",
+    "antagen": "decided_on",
+    "antagen datum": "decided_on",
+    "antagningsdatum": "decided_on",
+    "datum for antagande": "decided_on",
+    "faststalld": "decided_on",
+    "beslutad datum": "decided_on",
+    "reviderad": "decided_on",  # a revised plan's latest decision is its revision
+    "senast reviderad": "decided_on",
+    "ska revideras": "revision_due",
+    "ska revideras senast": "revision_due",
+    "revideras": "revision_due",
+    "nasta revidering": "revision_due",
+    "revidering": "revision_due",
+    "giltighetstid": "valid_from",
+    "giltig fr o m": "valid_from",
+    "galler fr o m": "valid_from",
+    "lagesbild datum": "situation_assessment_decided_on",
+    "lagesbildens datum": "situation_assessment_decided_on",
+    "datum for lagesbild": "situation_assessment_decided_on",
+    "lagesbild daterad": "situation_assessment_decided_on",
+    "lagesbild fran": "situation_assessment_decided_on",
+    "lagesbild titel": "situation_assessment",
+    "plannamn": "title",
+    "planens namn": "title",
+    "rubrik": "title",
 }
+# Keys kept as plan facts without a warning: known, but with no field of their own.
+_KNOWN_EXTRA_KEYS = {"diarienummer", "dnr", "ansvarig", "ansvarig for planen", "kontaktperson", "version"}
 _MAX_HEADER_LENGTH = 60
 _DATE_FACTS = {"decided_on", "valid_from", "revision_due", "situation_assessment_decided_on"}
 _FACTS_SHEETS = {"plan", "planfakta", "om planen", "metadata"}
@@ -190,6 +237,16 @@ def _read_facts(draft: PlanDraft, sheet: Sheet) -> None:
         attribute = _FACT_KEYS.get(fold(key))
         if attribute is None:
             draft.facts.extra[key] = value.text
+            if fold(key) not in _KNOWN_EXTRA_KEYS:
+                draft.warnings.append(
+                    Problem(
+                        where,
+                        f'okänd uppgift "{key}" på bladet {sheet.name}: sparad som text på planen. '
+                        "Kända uppgifter: Kommun, Kommunkod, Titel, Beslutad av (Antagen av), Beslutsdatum "
+                        "(Antagen), Giltig från, Revideras senast (Ska revideras), Lägesbild, Lägesbild "
+                        "beslutad (Lägesbild datum), Uppföljning.",
+                    )
+                )
         elif attribute in _DATE_FACTS:
             setattr(
                 draft.facts, attribute, _fact_date(draft, where, value.value, attribute == "revision_due")
@@ -296,8 +353,12 @@ def _read_measures(draft: PlanDraft, sheet: Sheet, header_index: int, columns: l
 def _dedupe_columns(
     draft: PlanDraft, sheet: Sheet, header_index: int, columns: list[ColumnMatch]
 ) -> list[ColumnMatch]:
-    """A concept named by two columns keeps the first; the second is kept as extra text, with a warning."""
+    """A concept named by two columns keeps the first; the second is kept as extra text, with a warning.
+    A column matched only by a head word gives way to any column that names the field outright."""
     seen: dict[Field, str] = {}
+    outright = {
+        column.field: column.header for column in columns if column.field is not None and not column.head_word
+    }
     result: list[ColumnMatch] = []
     for col, column in enumerate(columns):
         where = Location(
@@ -319,6 +380,16 @@ def _dedupe_columns(
                 )
             result.append(column)
             continue
+        if column.head_word and column.field in outright:
+            draft.warnings.append(
+                Problem(
+                    where,
+                    f'ordet "{column.head_word}" pekar på "{column.field.value}", men kolumnen '
+                    f'"{outright[column.field]}" har redan det fältet; texten sparas som extra uppgift.',
+                )
+            )
+            result.append(ColumnMatch(None, column.header))
+            continue
         if column.field in seen:
             draft.warnings.append(
                 Problem(
@@ -331,7 +402,10 @@ def _dedupe_columns(
             continue
         if column.fuzzy:
             draft.warnings.append(Problem(where, f'tolkad som "{column.field.value}" (stavningen liknar).'))
+        if column.head_word:
+            draft.head_word_columns.append((sheet.name, column.header, column.field, column.head_word))
         seen[column.field] = column.header
+        draft.fields_found.add(column.field)
         result.append(column)
     return result
 
@@ -411,6 +485,20 @@ def _measure(
         return None
     where = Location(draft.file, sheet.name, row, row_label=sheet.row_label)
     return MeasureDraft(where, title, texts, period, follow_up, status)
+
+
+def recognise_forums(draft: PlanDraft, known: Sequence[tuple[ForumKind, str]]) -> None:
+    """Read every follow-up text again knowing the kommun's own forum names and aliases (the
+    directory's), so that "Till Trygghetsrådet" names the local BRÅ. The texts parsed before without
+    an error parse again without one."""
+    if not known:
+        return
+    default = parse_follow_up(draft.facts.follow_up, known) if draft.facts.follow_up else None
+    for measure in draft.measures:
+        if measure.texts.get(Field.FOLLOW_UP):
+            measure.follow_up = parse_follow_up(measure.texts[Field.FOLLOW_UP], known)
+        elif default is not None:
+            measure.follow_up = default
 
 
 def _apply_default_follow_up(draft: PlanDraft) -> None:

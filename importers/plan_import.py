@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlmodel import Session, col, delete, select
@@ -16,7 +17,7 @@ from sqlmodel import Session, col, delete, select
 from core.text import fold
 from importers.columns import Field, parse_mapping
 from importers.parties import DirectoryEntry, DirectoryIndex, PartyKind
-from importers.plan_draft import MeasureDraft, PlanDraft, PlanFacts, build_draft
+from importers.plan_draft import MeasureDraft, PlanDraft, PlanFacts, build_draft, recognise_forums
 from importers.problems import ImportFailedError, Location, Problem
 from importers.tables import read_sheets
 from models.directory import Forum, Organisation, Person
@@ -78,11 +79,18 @@ def directory_index(session: Session, municipality_id: int) -> DirectoryIndex:
 
 
 def resolve_municipality(
-    session: Session, file: Path, facts: PlanFacts, kommun: str | None, *, create: bool
+    session: Session,
+    file: Path,
+    facts: PlanFacts,
+    kommun: str | None,
+    *,
+    create: bool,
+    adopted_on: date | None = None,
 ) -> Municipality:
     """The kommun the plan belongs to: ``--kommun`` first, then the plan's own Kommunkod/Kommun.
 
-    A kommun named by a valid kommunkod and a name is created when it does not exist yet.
+    A kommun named by a valid kommunkod and a name is created when it does not exist yet, taken into
+    use on ``adopted_on``.
     """
     key = kommun or facts.municipality_code or facts.municipality_name
     if not key:
@@ -100,7 +108,7 @@ def resolve_municipality(
     code = key if KOMMUNKOD.match(key) else facts.municipality_code
     name = facts.municipality_name if KOMMUNKOD.match(key) else key
     if code and name and KOMMUNKOD.match(code):
-        municipality = Municipality(name=name, code=code)
+        municipality = Municipality(name=name, code=code, adopted_on=adopted_on)
         if create:
             session.add(municipality)
             session.flush()
@@ -125,8 +133,13 @@ def import_plan_file(
     facts: PlanFacts | None = None,
     replace: bool = False,
     dry_run: bool = False,
+    adopted_on: date | None = None,
 ) -> ImportReport:
-    """Read, check and (unless ``dry_run``) write a plan. Raises ImportFailedError with every problem."""
+    """Read, check and (unless ``dry_run``) write a plan. Raises ImportFailedError with every problem.
+
+    ``adopted_on`` is the day the plan is taken into use (the CLI gives today): what was already late
+    before it raises no escalation. None leaves the plan without a grace, judged on all its history.
+    """
     try:
         mapping = parse_mapping(mapping_specs or [])
     except ValueError as error:
@@ -134,7 +147,9 @@ def import_plan_file(
     draft = build_draft(file, read_sheets(file), mapping=mapping, facts=facts)
     if draft.errors:
         raise ImportFailedError(draft.errors)
-    municipality = resolve_municipality(session, file, draft.facts, kommun, create=not dry_run)
+    municipality = resolve_municipality(
+        session, file, draft.facts, kommun, create=not dry_run, adopted_on=adopted_on
+    )
     report = ImportReport(draft, municipality.name, municipality.code)
     existing = plan_by_title(session, municipality.id, draft.facts.title) if municipality.id else None
     if existing is not None and not replace:
@@ -148,13 +163,22 @@ def import_plan_file(
             ]
         )
     index = directory_index(session, municipality.id) if municipality.id else DirectoryIndex([])
+    if municipality.id:
+        recognise_forums(
+            draft,
+            [
+                (forum.kind, name)
+                for forum in session.exec(select(Forum).where(Forum.municipality_id == municipality.id))
+                for name in (forum.name, *forum.aliases)
+            ],
+        )
     _collect_unmatched(report, index)
     if dry_run:
         return report
     if existing is not None:
         _remove_plan_content(session, existing, file)
         report.replaced = True
-    report.plan_id = _write(session, municipality, draft, index, existing)
+    report.plan_id = _write(session, municipality, draft, index, existing, adopted_on)
     return report
 
 
@@ -209,17 +233,21 @@ def _write(
     draft: PlanDraft,
     index: DirectoryIndex,
     existing: ActionPlan | None,
+    adopted_on: date | None,
 ) -> int:
     kommun = municipality.id or 0
     facts = draft.facts
     assessment_id = None
-    if facts.situation_assessment:
+    decided = facts.situation_assessment_decided_on
+    if facts.situation_assessment or decided is not None:
+        # A date without a title is still the lägesbild the plan builds on: "Lägesbild 2024".
+        title = facts.situation_assessment or f"Lägesbild {decided.year if decided else ''}".strip()
         assessment = session.exec(
             select(SituationAssessment).where(
                 SituationAssessment.municipality_id == kommun,
-                SituationAssessment.title == facts.situation_assessment,
+                SituationAssessment.title == title,
             )
-        ).first() or SituationAssessment(municipality_id=kommun, title=facts.situation_assessment)
+        ).first() or SituationAssessment(municipality_id=kommun, title=title)
         assessment.decided_on = facts.situation_assessment_decided_on or assessment.decided_on
         session.add(assessment)
         session.flush()
@@ -233,6 +261,7 @@ def _write(
     plan.situation_assessment_id = assessment_id
     plan.source_file = draft.file.name
     plan.extra = dict(facts.extra)
+    plan.adopted_on = adopted_on
     session.add(plan)
     session.flush()
     forums = list(session.exec(select(Forum).where(Forum.municipality_id == kommun).order_by(col(Forum.id))))

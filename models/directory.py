@@ -11,7 +11,7 @@ from datetime import date, time
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from core.text import fold
+from core.text import fold, name_key
 from models.enums import ForumKind
 from models.types import StrEnumType
 
@@ -147,18 +147,34 @@ def forum_members(session: Session, forum_id: int) -> list[Person]:
     )
 
 
+def forum_name_of_kind(session: Session, municipality_id: int, kind: ForumKind, default: str) -> str:
+    """What the kommun calls its forum of ``kind`` (its directory name: "Trygghetsrådet", "Faluns BRÅ"),
+    or ``default`` when it has none: documents use the kommun's own word, not a generic "BRÅ"."""
+    name = session.exec(
+        select(Forum.name)
+        .where(Forum.municipality_id == municipality_id, Forum.kind == kind)
+        .order_by(col(Forum.id))
+    ).first()
+    return name or default
+
+
 def persons_with_role(session: Session, municipality_id: int, role: str) -> list[Person]:
     """The kommun's persons who hold ``role`` (bra_samordnare, kommunledning, …), by name."""
     return [person for person in persons(session, municipality_id) if role in person.roles]
 
 
 def person_by_email(session: Session, municipality_id: int, email: str) -> Person | None:
-    """The kommun's person with this e-mail address (case-insensitive), if any."""
-    return session.exec(
-        select(Person).where(
-            Person.municipality_id == municipality_id, sa.func.lower(Person.email) == email.strip().lower()
-        )
-    ).first()
+    """The kommun's person with this e-mail address, compared case-insensitively in Python (SQLite's
+    lower() leaves "Å" as it is)."""
+    wanted = name_key(email)
+    return next(
+        (
+            person
+            for person in session.exec(select(Person).where(Person.municipality_id == municipality_id))
+            if name_key(person.email) == wanted
+        ),
+        None,
+    )
 
 
 def find_persons(session: Session, municipality_id: int, text: str) -> list[Person]:

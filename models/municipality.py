@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
+from core.text import name_key
 from models.types import UTCDateTime, utcnow
 
 KOMMUNKOD = re.compile(r"^\d{4}$")
@@ -27,6 +28,9 @@ class Municipality(MunicipalityBase, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # The kommun's rhythm (models.rhythm.Rhythm, stored with its Swedish keys); empty means defaults.
     rhythm: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # The day Samordna was taken into use for the kommun (its first daily sweep, unless set before):
+    # what was already late before it raises no escalation, only a summary to the coordinator.
+    adopted_on: date | None = None
 
 
 class MunicipalityCreate(MunicipalityBase):
@@ -38,13 +42,14 @@ class MunicipalityRead(MunicipalityBase):
 
 
 def find_municipality(session: Session, key: str) -> Municipality | None:
-    """The kommun whose kommunkod or name (case-insensitive) is ``key``."""
+    """The kommun whose kommunkod or name (case-insensitive, Swedish letters too: ``models.types.name_key``)
+    is ``key``. Names are compared in Python: there are at most 290 kommuner."""
     key = key.strip()
     if KOMMUNKOD.match(key):
         return session.exec(select(Municipality).where(Municipality.code == key)).first()
-    return session.exec(
-        select(Municipality).where(sa.func.lower(Municipality.name) == key.casefold())
-    ).first()
+    wanted = name_key(key)
+    rows = session.exec(select(Municipality).order_by(col(Municipality.id)))
+    return next((row for row in rows if name_key(row.name) == wanted), None)
 
 
 def list_municipalities(session: Session) -> list[Municipality]:

@@ -28,6 +28,8 @@ class MessageKind(StrEnum):
     ESCALATION = "eskalering"  # always on its own, marked as such
     FALLBACK = "reservkanal"  # to the coordinator when a message could not be delivered
     OTHER = "övrigt"  # agendas, reports (later issues)
+    # To the coordinator when a plan is taken into use: what was already late, what is misconfigured.
+    SUMMARY = "översikt"
 
 
 class MessageState(StrEnum):

@@ -59,6 +59,9 @@ class ActionPlan(ActionPlanBase, table=True):
     situation_assessment_id: int | None = Field(default=None, foreign_key="situation_assessment.id")
     source_file: str = Field(default="", max_length=500)
     imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The day the plan was taken into use in Samordna (its import): a measure already late before it
+    # raises no escalation; the first daily sweep lists it in one summary to the coordinator instead.
+    adopted_on: date | None = None
     # Plan-level facts a document states that have no column of their own (diarienummer, …).
     extra: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)
 
@@ -243,6 +246,64 @@ def measure_parties(session: Session, measure_ids: list[int]) -> dict[int, list[
     for row in rows:
         grouped[row.measure_id].append(row)
     return grouped
+
+
+def record_situation_assessment(
+    session: Session,
+    municipality_id: int,
+    decided_on: date,
+    *,
+    title: str = "",
+    decided_by: str = "",
+    plan_id: int | None = None,
+) -> tuple[SituationAssessment, bool]:
+    """Record the date of the kommun's lägesbild (and link it to ``plan_id`` when given): the one
+    titled ``title`` (default "Lägesbild <year>") gets ``decided_on``, created if new. Returns the row
+    and whether anything changed, so recording the same date twice changes nothing. Never commits."""
+    title = title.strip() or f"Lägesbild {decided_on.year}"
+    assessment = session.exec(
+        select(SituationAssessment).where(
+            SituationAssessment.municipality_id == municipality_id, SituationAssessment.title == title
+        )
+    ).first()
+    changed = assessment is None
+    if assessment is None:
+        assessment = SituationAssessment(municipality_id=municipality_id, title=title)
+    if assessment.decided_on != decided_on or (decided_by and assessment.decided_by != decided_by):
+        changed = True
+    assessment.decided_on = decided_on
+    assessment.decided_by = decided_by or assessment.decided_by
+    session.add(assessment)
+    session.flush()
+    if plan_id is not None:
+        plan = session.get(ActionPlan, plan_id)
+        if plan is not None and plan.situation_assessment_id != assessment.id:
+            plan.situation_assessment_id = assessment.id
+            session.add(plan)
+            changed = True
+    return assessment, changed
+
+
+def organisations_without_contact(session: Session, measure_ids: list[int]) -> list[tuple[str, int]]:
+    """The organisations named as ansvarig of these measures that have no contact person, by name,
+    each with how many of the measures name it: a configuration problem, since nobody can be asked."""
+    from models.directory import Organisation, OrganisationContact  # noqa: PLC0415 - directory is a sibling
+
+    if not measure_ids:
+        return []
+    rows = session.exec(
+        select(col(Organisation.name), sa.func.count(sa.distinct(col(MeasureParty.measure_id))))
+        .join(MeasureParty, col(MeasureParty.organisation_id) == col(Organisation.id))
+        .outerjoin(OrganisationContact, col(OrganisationContact.organisation_id) == col(Organisation.id))
+        .where(
+            col(MeasureParty.measure_id).in_(measure_ids),
+            col(MeasureParty.role) == PartyRole.RESPONSIBLE,
+            col(OrganisationContact.person_id).is_(None),
+        )
+        .group_by(col(Organisation.name))
+        .order_by(col(Organisation.name))
+    )
+    return [(name, int(count)) for name, count in rows]
 
 
 def measure_forums(session: Session, measure_ids: list[int]) -> dict[int, list[MeasureForum]]:

@@ -41,11 +41,14 @@ def manager_or_coordinator(session: Session, person_id: int | None, municipality
 def responsible_persons(
     session: Session, measure_ids: Sequence[int], municipality_id: int
 ) -> dict[int, Person | None]:
-    """Who is asked about each measure, in four queries whatever their number.
+    """Who answers for each measure, in three queries whatever their number.
 
     The first named ansvarig person, else the contact person of the first named organisation that has
-    one, else the BRÅ-samordnare (a forum named as ansvarig, such as "Faluns BRÅ", is run by the
-    BRÅ-samordnare).
+    one, else nobody (None). The BRÅ-samordnare is not the answer: an organisation without a contact
+    person is a configuration problem (plan kontroll and the coordinator's adoption summary name it),
+    and the coordinator must not stand as the escalated owner in reports. Who is *asked* then is the
+    caller's choice: the follow-up cycle gives the task to the BRÅ-samordnare (a forum named as
+    ansvarig, such as "Faluns BRÅ", is run by the BRÅ-samordnare).
     """
     if not measure_ids:
         return {}
@@ -77,10 +80,10 @@ def responsible_persons(
         people = {
             person.id: person for person in session.exec(select(Person).where(col(Person.id).in_(person_ids)))
         }
-    fallback = bra_coordinator(session, municipality_id)
+    del municipality_id  # kept in the signature: callers name the kommun they ask about
     found: dict[int, Person | None] = {}
     for measure_id in measure_ids:
-        found[measure_id] = fallback
+        found[measure_id] = None
         for party in parties.get(measure_id, []):
             person_id = (
                 party.person_id if party.person_id is not None else contacts.get(party.organisation_id or -1)

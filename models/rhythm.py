@@ -127,6 +127,9 @@ class EstRhythm(_Config):
     report_lead_working_days: int = Field(default=2, ge=0, le=10, alias="rapportera_dagar_fore")
     agenda_lead_working_days: int = Field(default=1, ge=0, le=10, alias="dagordning_dagar_fore")
     place: str = Field(default="", alias="plats")
+    # A meeting that falls on a holiday or de-facto holiday (trettondedag jul, Kristi himmelsfärd,
+    # julafton): "flytta" holds it on the next working day, "stall_in" cancels it.
+    on_holiday: Literal["flytta", "stall_in"] = Field(default="flytta", alias="pa_helgdag")
     meeting_minutes: int = Field(default=90, ge=15, le=480, alias="motets_langd_minuter")
     areas: tuple[EstArea, ...] = Field(default=(), alias="omraden")
     categories: tuple[IncidentCategory, ...] = Field(default_factory=_default_categories, alias="kategorier")

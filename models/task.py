@@ -84,6 +84,8 @@ def open_tasks(
 
 
 class ReminderKind(StrEnum):
+    # The first message about a task, on the first working day it exists: what it is and its deadline.
+    NEW_TASK = "ny_uppgift"
     BEFORE_DUE = "före"
     DUE_DAY = "förfallodag"
     OVERDUE = "försenad"

@@ -10,11 +10,17 @@ day ``as_of`` it writes:
   ``sammandrag:<person>:<as_of>:<smallest reminder id in it>``. It lists each task once (several
   untaken reminders of one task, left by missed days, make one item), overdue items first, with what to
   do and how to answer. A reminder of a task closed since it was made is left untaken: nothing is owed.
-- **Escalations** (MessageKind.ESCALATION). Every Escalation of the kommun that is open
-  (``resolved_on IS NULL``), not yet taken, opened on or before ``as_of``, and has a recipient, gets a
-  message of its own, dedupe key ``eskalering:<escalation key>`` (hashed down to 300 characters when
-  longer). An escalation with no recipient (nobody in the kommun fits) gets no message: there is
-  nobody to send it to, and the escalation itself still records the cause.
+- **Escalations** (MessageKind.ESCALATION), one ESKALERING digest per recipient and working day. Every
+  Escalation of the kommun that is open (``resolved_on IS NULL``), not yet taken, opened on or before
+  ``as_of``, and has a recipient, is grouped by recipient: one message, dedupe key
+  ``eskaleringar:<person>:<as_of>``, lists them by level (kommunledningen first) and by kind of cause
+  (stalled measures, overdue tasks, overdue insatser, persisting EST problems), each item with what
+  was tried and the earlier escalations of the same measure, insats or task. A recipient who already
+  has that day's digest gets nothing more that day: escalations opened later wait, untaken, for the
+  next working day, so nobody gets more than one escalation mail a day. An escalation is carried by
+  exactly one message, so a recipient hears of each cause once, until the cause changes (a new level,
+  a new start date: a new escalation). An escalation with no recipient (nobody in the kommun fits)
+  gets no message: there is nobody to send it to, and the escalation itself still records the cause.
 
 Messages are inserted with INSERT … ON CONFLICT DO NOTHING on the dedupe key; the rows they carry are
 then linked to the message found by that key, with a conditional UPDATE (only rows still untaken), so a
@@ -42,29 +48,37 @@ from sqlmodel import Session, col, select
 
 from core.clock import moment_of
 from core.templating import render
-from core.text import shorten
+from core.text import shorten, swedish_date
 from models.directory import Person
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
-from models.outbox import MessageKind, OutboxMessage
+from models.outbox import MessageKind, OutboxMessage, message_ids_by_key
 from models.records import Event, insert_many
 from models.rhythm import rhythm_from_json
-from models.task import Reminder, Task, TaskKind, TaskState
+from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from models.working_days import is_working_day, previous_working_day, working_days_between
 
 __all__ = [
     "EVENT_KIND",
     "KEY_LIMIT",
+    "AdoptionSummary",
     "DigestItem",
+    "EscalationGroup",
     "EscalationNotice",
+    "LateMeasure",
     "Rendered",
+    "adoption_summary_key",
     "digest_key",
     "digest_subject",
+    "enqueue_adoption_summary",
     "enqueue_messages",
+    "escalation_digest_key",
     "escalation_key",
     "escalation_subject",
+    "group_escalations",
     "render_digest",
     "render_escalation",
+    "render_escalations",
 ]
 
 EVENT_KIND = "meddelande"
@@ -72,6 +86,7 @@ KEY_LIMIT = 300  # OutboxMessage.dedupe_key
 SUBJECT_LIMIT = 500  # OutboxMessage.subject
 HASH_LENGTH = 64  # sha256 in hex
 KEY_CHUNK = 1000  # dedupe keys looked up per IN (...) query
+HISTORY_LISTED = 5  # earlier escalations of the same subject shown under an item
 
 # What the task asks of its ansvarig, by kind: the first line under each item.
 INSTRUCTIONS: dict[TaskKind, str] = {
@@ -115,6 +130,25 @@ MEASURE_ASK = (
     "Besluta om åtgärden ska fortsätta som planerat, få nya resurser eller en ny ansvarig, "
     "eller avbrytas, och meddela BRÅ-samordnaren beslutet."
 )
+# How an ESKALERING digest groups its items within a level: one heading and one ask per group.
+STALLED_REASONS = (
+    EscalationReason.MISSED_FOLLOW_UPS,
+    EscalationReason.DELAYED_REPORTS,
+    EscalationReason.REPORTED_STALLED,
+    EscalationReason.PAST_END_DATE,
+)
+GROUP_TITLES: dict[EscalationReason, str] = {
+    **dict.fromkeys(STALLED_REASONS, "Avstannade åtgärder"),
+    EscalationReason.TASK_OVERDUE: "Försenade uppgifter",
+    EscalationReason.INTERVENTION_OVERDUE: "Försenade insatser från EST",
+    EscalationReason.PERSISTING_PROBLEM: "Ihållande problem från EST",
+}
+GROUP_ORDER = (
+    "Avstannade åtgärder",
+    "Försenade uppgifter",
+    "Försenade insatser från EST",
+    "Ihållande problem från EST",
+)
 MANAGEMENT_ASK = (
     "Kommunledningen ombeds besluta hur arbetet ska gå vidare och meddela BRÅ-samordnaren beslutet."
 )
@@ -143,11 +177,12 @@ class DigestItem:
     instruction: str
     answer: str  # how to answer, besides the status command
     measure_id: int | None  # set for a status report: the answer command names the measure
+    is_new: bool = False  # the first message about this task: it opened since the last digest
 
 
 @dataclass(frozen=True, slots=True)
 class EscalationNotice:
-    """One escalation: only what its message prints."""
+    """One escalation: only what its item in an ESKALERING digest prints."""
 
     level: int
     subject: str
@@ -156,6 +191,19 @@ class EscalationNotice:
     opened_on: date
     ask: str
     measure_id: int | None
+    reason: EscalationReason = EscalationReason.MISSED_FOLLOW_UPS
+    # Earlier escalations of the same measure, insats or task, oldest first, as Swedish lines.
+    history: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationGroup:
+    """The items of one level and one kind of cause, with the one thing the recipient is asked."""
+
+    level: int
+    title: str
+    ask: str
+    items: tuple[EscalationNotice, ...]
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -163,11 +211,17 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def digest_subject(items: Sequence[DigestItem]) -> str:
-    """``Samordna: 3 uppgifter att göra – 1 försenad``: what to do, and how much of it is late."""
+    """``Samordna: 3 uppgifter att göra – 1 ny, 1 försenad``: what to do, what is new, what is late."""
     overdue = sum(1 for item in items if item.overdue_working_days > 0)
+    new = sum(1 for item in items if item.is_new)
     subject = f"Samordna: {_plural(len(items), 'uppgift', 'uppgifter')} att göra"
+    parts = []
+    if new:
+        parts.append(_plural(new, "ny", "nya"))
     if overdue:
-        subject += f" – {_plural(overdue, 'försenad', 'försenade')}"
+        parts.append(_plural(overdue, "försenad", "försenade"))
+    if parts:
+        subject += " – " + ", ".join(parts)
     return subject
 
 
@@ -187,24 +241,78 @@ def render_digest(recipient_name: str, as_of: date, items: Sequence[DigestItem])
     )
 
 
+def _level_prefix(level: int) -> str:
+    return "ESKALERING till kommunledningen" if level >= EscalationLevel.MANAGEMENT else "ESKALERING"
+
+
 def escalation_subject(notice: EscalationNotice) -> str:
     """``ESKALERING: …`` at level 1, ``ESKALERING till kommunledningen: …`` at level 2."""
-    prefix = "ESKALERING till kommunledningen" if notice.level >= EscalationLevel.MANAGEMENT else "ESKALERING"
-    return shorten(f"{prefix}: {notice.subject}", SUBJECT_LIMIT)
+    return shorten(f"{_level_prefix(notice.level)}: {notice.subject}", SUBJECT_LIMIT)
 
 
-def render_escalation(recipient_name: str, notice: EscalationNotice) -> Rendered:
-    """One escalation's message: what stalled, since when, who answers for it, what was tried, the ask."""
+def group_escalations(notices: Sequence[EscalationNotice]) -> list[EscalationGroup]:
+    """Level 2 before level 1; within a level the groups in GROUP_ORDER; within a group by measure,
+    then by the day the cause began, so the items about one measure stand together."""
+    grouped: dict[tuple[int, str], list[EscalationNotice]] = defaultdict(list)
+    for notice in notices:
+        grouped[(notice.level, GROUP_TITLES.get(notice.reason, "Övrigt"))].append(notice)
+    order = {title: position for position, title in enumerate(GROUP_ORDER)}
+    groups: list[EscalationGroup] = []
+    for (level, title), items in sorted(grouped.items(), key=lambda kv: (-kv[0][0], order.get(kv[0][1], 99))):
+        ordered = sorted(items, key=lambda item: (item.measure_id or 0, item.cause_since, item.subject))
+        groups.append(EscalationGroup(level, title, ordered[0].ask, tuple(ordered)))
+    return groups
+
+
+# The groups' names for one item, for a digest's subject.
+_SINGULAR = {
+    "Avstannade åtgärder": "avstannad åtgärd",
+    "Försenade uppgifter": "försenad uppgift",
+    "Försenade insatser från EST": "försenad insats från EST",
+    "Ihållande problem från EST": "ihållande problem från EST",
+}
+
+
+def _group_phrase(title: str, count: int) -> str:
+    """``2 avstannade åtgärder`` or ``1 försenad uppgift``."""
+    return f"{count} {title.lower() if count > 1 else _SINGULAR.get(title, title.lower())}"
+
+
+def escalations_subject(notices: Sequence[EscalationNotice]) -> str:
+    """One item: ``ESKALERING…: <its subject>``; several: ``ESKALERING…: 3 ärenden – 2 avstannade …``."""
+    if len(notices) == 1:
+        return escalation_subject(notices[0])
+    counts: dict[str, int] = {}
+    for group in group_escalations(notices):
+        counts[group.title] = counts.get(group.title, 0) + len(group.items)
+    parts = ", ".join(_group_phrase(title, count) for title, count in counts.items())
+    top = max(notice.level for notice in notices)
+    return shorten(f"{_level_prefix(top)}: {len(notices)} ärenden – {parts}", SUBJECT_LIMIT)
+
+
+def render_escalations(recipient_name: str, as_of: date, notices: Sequence[EscalationNotice]) -> Rendered:
+    """The day's ESKALERING digest for one person: every item once, grouped by level and cause."""
+    groups = group_escalations(notices)
+    levels = sorted({group.level for group in groups}, reverse=True)
     context = {
         "recipient_name": recipient_name,
-        "notice": notice,
-        "to_management": notice.level >= EscalationLevel.MANAGEMENT,
+        "as_of": as_of,
+        "count": len(notices),
+        "groups": groups,
+        "levels": levels,
+        "to_management": levels[0] >= EscalationLevel.MANAGEMENT,
+        "management_level": int(EscalationLevel.MANAGEMENT),
     }
     return Rendered(
-        subject=escalation_subject(notice),
+        subject=escalations_subject(notices),
         text=render("notifications/escalation.txt.j2", **context),
         html=render("notifications/escalation.html.j2", **context),
     )
+
+
+def render_escalation(recipient_name: str, notice: EscalationNotice) -> Rendered:
+    """A digest of one escalation: what stalled, since when, who answers for it, what was tried, the ask."""
+    return render_escalations(recipient_name, notice.opened_on, [notice])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -227,6 +335,11 @@ def digest_key(person_id: int, as_of: date, first_reminder_id: int) -> str:
 def escalation_key(escalation_dedupe_key: str) -> str:
     """``eskalering:<escalation key>``, hashed down to the column's length when longer."""
     return bounded_key(f"eskalering:{escalation_dedupe_key}")
+
+
+def escalation_digest_key(person_id: int, as_of: date) -> str:
+    """``eskaleringar:<person>:<as_of>``: at most one ESKALERING digest per person and day."""
+    return bounded_key(f"eskaleringar:{person_id}:{as_of.isoformat()}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -271,7 +384,7 @@ def _answer(kind: TaskKind) -> str:
     return OTHER_ANSWER if kind == TaskKind.STATUS_REPORT else ANSWERS.get(kind, OTHER_ANSWER)
 
 
-def _item(task: Task, as_of: date) -> DigestItem:
+def _item(task: Task, as_of: date, *, is_new: bool = False) -> DigestItem:
     due = previous_working_day(task.due_date)
     measure_id = task.measure_id if task.kind == TaskKind.STATUS_REPORT else None
     return DigestItem(
@@ -281,6 +394,7 @@ def _item(task: Task, as_of: date) -> DigestItem:
         instruction=INSTRUCTIONS.get(task.kind, "Gör uppgiften."),
         answer=ANSWERS.get(task.kind, OTHER_ANSWER) if measure_id is not None else _answer(task.kind),
         measure_id=measure_id,
+        is_new=is_new,
     )
 
 
@@ -310,8 +424,11 @@ def _plan_digests(
         person = people.get(person_id)
         if person is None:  # a person of another kommun: never mix kommuner in one message
             continue
+        new = {reminder.task_id for reminder in taken if reminder.kind == ReminderKind.NEW_TASK}
         rendered = render_digest(
-            person.name, as_of, [_item(task, as_of) for task in tasks[person_id].values()]
+            person.name,
+            as_of,
+            [_item(task, as_of, is_new=task.id in new) for task in tasks[person_id].values()],
         )
         message = _message(
             stamp,
@@ -324,7 +441,7 @@ def _plan_digests(
     return planned
 
 
-def _notice(escalation: Escalation) -> EscalationNotice:
+def _notice(escalation: Escalation, history: Sequence[str] = ()) -> EscalationNotice:
     # A stalled measure asks for a decision already; an overdue task or insats raised to
     # kommunledningen asks for one on top of the chef's ask.
     ask = ASKS.get(escalation.reason, MEASURE_ASK)
@@ -338,33 +455,111 @@ def _notice(escalation: Escalation) -> EscalationNotice:
         opened_on=escalation.opened_on,
         ask=ask,
         measure_id=escalation.measure_id,
+        reason=escalation.reason,
+        history=tuple(history),
     )
+
+
+def _subject_of(escalation: Escalation) -> tuple[str, int] | None:
+    """What an escalation is about, for finding its earlier ones: a measure, an insats or a task."""
+    if escalation.measure_id is not None:
+        return ("measure", escalation.measure_id)
+    if escalation.intervention_id is not None:
+        return ("intervention", escalation.intervention_id)
+    if escalation.task_id is not None:
+        return ("task", escalation.task_id)
+    return None
+
+
+def _history_line(earlier: Escalation) -> str:
+    state = (
+        f"löst {swedish_date(earlier.resolved_on, 'D MMMM YYYY')}: {earlier.resolution}"
+        if earlier.resolved_on is not None
+        else "fortfarande öppen"
+    )
+    level = "kommunledningen" if earlier.level >= EscalationLevel.MANAGEMENT else "chef eller BRÅ-samordnare"
+    return f"{swedish_date(earlier.opened_on, 'D MMMM YYYY')} till {level}: {earlier.subject} ({state})"
+
+
+def _histories(session: Session, municipality_id: int, carried: Sequence[Escalation]) -> dict[int, list[str]]:
+    """For each escalation, the kommun's earlier escalations of the same subject (any recipient, once
+    per cause), oldest first, at most HISTORY_LISTED of the latest. Two queries at most."""
+    subjects = {subject for escalation in carried if (subject := _subject_of(escalation)) is not None}
+    if not subjects:
+        return {}
+    measure_ids = {key for kind, key in subjects if kind == "measure"}
+    intervention_ids = {key for kind, key in subjects if kind == "intervention"}
+    task_ids = {key for kind, key in subjects if kind == "task"}
+    conditions: list[sa.ColumnElement[bool]] = []
+    if measure_ids:
+        conditions.append(col(Escalation.measure_id).in_(measure_ids))
+    if intervention_ids:
+        conditions.append(col(Escalation.intervention_id).in_(intervention_ids))
+    if task_ids:
+        conditions.append(col(Escalation.task_id).in_(task_ids))
+    by_subject: dict[tuple[str, int], list[Escalation]] = defaultdict(list)
+    for earlier in session.exec(
+        select(Escalation)
+        .where(Escalation.municipality_id == municipality_id, sa.or_(*conditions))
+        .order_by(col(Escalation.opened_on), col(Escalation.id))
+    ):
+        subject = _subject_of(earlier)
+        if subject is not None:
+            by_subject[subject].append(earlier)
+    found: dict[int, list[str]] = {}
+    for escalation in carried:
+        subject = _subject_of(escalation)
+        if subject is None:
+            continue
+        lines: list[str] = []
+        seen: set[tuple[str, int]] = set()
+        for earlier in by_subject.get(subject, []):
+            # One line per cause and level, not per recipient; today's items are not history.
+            cause = (earlier.dedupe_key.rsplit(":", 1)[0], earlier.level)
+            if earlier.opened_on >= escalation.opened_on or cause in seen:
+                continue
+            seen.add(cause)
+            lines.append(_history_line(earlier))
+        found[escalation.id or 0] = lines[-HISTORY_LISTED:]
+    return found
 
 
 def _plan_escalations(
     session: Session, municipality_id: int, as_of: date, people: dict[int, Person], stamp: _Stamp
 ) -> list[_Planned]:
-    escalations = session.exec(
-        select(Escalation)
-        .where(
-            Escalation.municipality_id == municipality_id,
-            col(Escalation.outbox_message_id).is_(None),
-            col(Escalation.resolved_on).is_(None),
-            col(Escalation.recipient_person_id).is_not(None),
-            Escalation.opened_on <= as_of,
+    escalations = list(
+        session.exec(
+            select(Escalation)
+            .where(
+                Escalation.municipality_id == municipality_id,
+                col(Escalation.outbox_message_id).is_(None),
+                col(Escalation.resolved_on).is_(None),
+                col(Escalation.recipient_person_id).is_not(None),
+                Escalation.opened_on <= as_of,
+            )
+            .order_by(col(Escalation.id))
         )
-        .order_by(col(Escalation.id))
     )
-    planned: list[_Planned] = []
+    by_person: dict[int, list[Escalation]] = defaultdict(list)
     for escalation in escalations:
-        person = people.get(escalation.recipient_person_id or 0)
-        if person is None:
+        if escalation.recipient_person_id in people:  # never a person of another kommun
+            by_person[escalation.recipient_person_id or 0].append(escalation)
+    keys = {person_id: escalation_digest_key(person_id, as_of) for person_id in by_person}
+    # A person who already has today's digest hears of the rest on the next working day.
+    sent_today = set(message_ids_by_key(session, sorted(keys.values())))
+    carried = [
+        row for person_id, rows in by_person.items() if keys[person_id] not in sent_today for row in rows
+    ]
+    histories = _histories(session, municipality_id, carried)
+    planned: list[_Planned] = []
+    for person_id, rows in by_person.items():
+        if keys[person_id] in sent_today:
             continue
-        rendered = render_escalation(person.name, _notice(escalation))
-        message = _message(
-            stamp, MessageKind.ESCALATION, escalation_key(escalation.dedupe_key), person.id, rendered
-        )
-        planned.append(_Planned(message, person.name, [escalation]))
+        person = people[person_id]
+        notices = [_notice(row, histories.get(row.id or 0, ())) for row in rows]
+        rendered = render_escalations(person.name, as_of, notices)
+        message = _message(stamp, MessageKind.ESCALATION, keys[person_id], person_id, rendered)
+        planned.append(_Planned(message, person.name, rows))
     return planned
 
 
@@ -412,6 +607,72 @@ def _write(
         for item in planned
         if item.message.dedupe_key in inserted
     ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The adoption summary
+
+
+@dataclass(frozen=True, slots=True)
+class LateMeasure:
+    """A measure already late when its plan was taken into use: listed once, never escalated."""
+
+    measure_id: int
+    title: str
+    since: date
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptionSummary:
+    """What the coordinator is told once about a plan taken into use."""
+
+    municipality_id: int
+    plan_id: int
+    plan_title: str
+    adopted_on: date
+    as_of: date
+    moment: datetime
+    recipient: Person
+    late: Sequence[LateMeasure]
+    organisations_without_contact: Sequence[tuple[str, int]]  # name, measures naming it
+
+
+def adoption_summary_key(plan_id: int, adopted_on: date) -> str:
+    """``i-bruk:<plan>:<adoption day>``: one summary per plan and adoption."""
+    return f"i-bruk:{plan_id}:{adopted_on.isoformat()}"
+
+
+def render_adoption_summary(summary: AdoptionSummary) -> Rendered:
+    """The summary's subject and bodies."""
+    late = len(summary.late)
+    parts = []
+    if late:
+        parts.append(f"{_plural(late, 'åtgärd', 'åtgärder')} redan försenade när planen togs i bruk")
+    if summary.organisations_without_contact:
+        count = len(summary.organisations_without_contact)
+        parts.append(f"{_plural(count, 'organisation', 'organisationer')} utan kontaktperson")
+    context = {"summary": summary}
+    return Rendered(
+        subject=shorten(f"Samordna: {summary.plan_title} – " + ", ".join(parts), SUBJECT_LIMIT),
+        text=render("notifications/adoption.txt.j2", **context),
+        html=render("notifications/adoption.html.j2", **context),
+    )
+
+
+def enqueue_adoption_summary(session: Session, summary: AdoptionSummary) -> Event | None:
+    """Write the summary to the coordinator unless it was written before or has nothing to say."""
+    if not summary.late and not summary.organisations_without_contact:
+        return None
+    key = adoption_summary_key(summary.plan_id, summary.adopted_on)
+    if message_ids_by_key(session, [key]):
+        return None
+    rendered = render_adoption_summary(summary)
+    stamp = _Stamp(summary.municipality_id, summary.moment)
+    message = _message(stamp, MessageKind.SUMMARY, key, summary.recipient.id, rendered)
+    if not insert_many(session, [message], key="dedupe_key"):
+        return None
+    return Event(summary.as_of, EVENT_KIND, rendered.subject, summary.recipient.name)
 
 
 def enqueue_messages(session: Session, municipality: Municipality, as_of: date) -> list[Event]:

@@ -28,10 +28,11 @@ from sqlmodel import Session, col, select
 from core.clock import moment_of
 from core.templating import render
 from cycles.est import est_members, has_est_group
-from cycles.est_calendar import cycle_number_at, meeting_date
+from cycles.est_calendar import cycle_number_at, meeting_cancelled, meeting_date, meeting_note
 from cycles.est_situation import WEEKDAYS, EstSituation, compile_situation
 from documents import calendar, charts, word
-from models.directory import Organisation, Person
+from models.directory import Organisation, Person, forum_name_of_kind
+from models.enums import ForumKind
 from models.est import Intervention, PersistingProblem, est_cycle_by_number
 from models.municipality import Municipality
 from models.outbox import message_ids_by_key
@@ -92,6 +93,7 @@ class EstAgenda:
     decisions: list[Decision] = field(default_factory=list)
     forum_items: list[ForumItem] = field(default_factory=list)
     stamp: datetime = field(default_factory=lambda: moment_of(date(2025, 1, 1)))
+    note: str = ""  # a meeting the holiday rule moved or cancelled says so (cycles.est.meeting_note)
 
     @property
     def uid(self) -> str:
@@ -161,11 +163,12 @@ def forum_items(session: Session, municipality_id: int, as_of: date) -> list[For
         )
         .order_by(col(PersistingProblem.opened_on), col(PersistingProblem.id))
     ).all()
+    bra = forum_name_of_kind(session, municipality_id, ForumKind.LOCAL_BRA, "BRÅ")
     return [
         ForumItem(
             area=row.area,
             category=row.category,
-            forum="BRÅ" if row.forum_kind == "lokala_bra" else "kommunledningen",
+            forum=bra if row.forum_kind == ForumKind.LOCAL_BRA else "kommunledningen",
             meeting_on=row.forum_meeting_on,
             history=[entry for entry in row.history if str(entry.get("end", "")) <= as_of.isoformat()],
             opened_on=row.opened_on,
@@ -194,6 +197,7 @@ def compile_agenda(
         decisions=decisions(session, municipality_id, rhythm, number),
         forum_items=forum_items(session, municipality_id, as_of or meeting_date(rhythm, number)),
         stamp=moment_of(as_of or meeting_date(rhythm, number)),
+        note=meeting_note(rhythm, number),
     )
 
 
@@ -485,8 +489,8 @@ def send_agendas(session: Session, municipality: Municipality, as_of: date) -> l
         return []
     rhythm = rhythm_from_json(municipality.rhythm)
     number = cycle_number_at(rhythm, as_of)
-    if as_of < agenda_send_day(rhythm, number):
-        return []
+    if as_of < agenda_send_day(rhythm, number) or meeting_cancelled(rhythm, number):
+        return []  # not yet, or a meeting the holiday rule cancelled: no agenda to send
     members = est_members(session, municipality_id)
     keys = {agenda_key(municipality_id, number, member.id or 0): member for member in members}
     written = message_ids_by_key(session, list(keys))

@@ -9,8 +9,10 @@ Per measure (each row of the plan, sub-activities included):
   indicators;
 - ``orsak``: not linked to a problem or cause of the lägesbild (Brå's main criticism of municipal plans);
 
-and per plan: the revision date missing, passed, or within ``NEAR_DAYS`` days; and the next lägesbild
-(two years after the latest decided one) passed or near.
+and per plan: the revision date missing, passed, or within ``NEAR_DAYS`` days; the lägesbild's date
+missing (no dated lägesbild: ``samordna plan lagesbild --datum``), or the next one (two years after the
+latest decided one) passed or near; and the organisations named as ansvarig that have no contact
+person in the directory (a configuration problem: nobody can be asked about their measures).
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ from cycles.situation_assessment import latest_assessment, next_assessment_due
 from models.directory import OrganisationContact
 from models.indicator import Indicator
 from models.municipality import Municipality
-from models.plan import ActionPlan, FocusArea, Measure, PartyRole, measure_parties, plans
+from models.plan import (
+    ActionPlan,
+    FocusArea,
+    Measure,
+    PartyRole,
+    measure_parties,
+    organisations_without_contact,
+    plans,
+)
 from models.rhythm import rhythm_from_json
 
 __all__ = ["CHECKS", "NEAR_DAYS", "HealthFinding", "PlanHealth", "check_plans", "measurable"]
@@ -71,6 +81,8 @@ class PlanHealth:
     revision_due: date | None
     findings: list[HealthFinding] = field(default_factory=list)
     plan_notes: list[str] = field(default_factory=list)  # revision and lägesbild, in Swedish
+    # Organisations named as ansvarig without a contact person: (name, measures naming it).
+    organisations_without_contact: list[tuple[str, int]] = field(default_factory=list)
 
     def count(self, check: str) -> int:
         return sum(1 for finding in self.findings if finding.check == check)
@@ -155,9 +167,15 @@ def check_plans(session: Session, municipality: Municipality, as_of: date) -> li
             )
         notes = [
             _dates_note("Planens revidering", plan.revision_due, as_of),
-            _dates_note("Nästa lägesbild", assessment_due, as_of) if assessment is not None else None,
+            _dates_note("Nästa lägesbild", assessment_due, as_of)
+            if assessment is not None
+            else "Lägesbild: inget datum registrerat, så nästa lägesbild kan inte planeras "
+            "(registrera det med: samordna plan lagesbild --datum ÅÅÅÅ-MM-DD).",
         ]
         health.plan_notes = [note for note in notes if note is not None]
+        health.organisations_without_contact = organisations_without_contact(
+            session, [m.id or 0 for m in measures]
+        )
         found.append(health)
     return found
 

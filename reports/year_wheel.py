@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from core.clock import STOCKHOLM
 from cycles.est import has_est_group
-from cycles.est_calendar import meeting_at, meeting_date
+from cycles.est_calendar import meeting_at, meeting_cancelled, meeting_date, meeting_note
 from cycles.follow_up import follow_up_occasions
 from cycles.situation_assessment import assessment_steps, latest_assessment, plan_revisions
 from documents.calendar import CalendarEvent, ics_calendar
@@ -33,7 +33,7 @@ from models.municipality import Municipality
 from models.plan import ActionPlan
 from models.rhythm import rhythm_from_json
 
-__all__ = ["Ring", "WheelEvent", "wheel_events", "wheel_ics", "wheel_image"]
+__all__ = ["Ring", "WheelEvent", "wheel_events", "wheel_ics", "wheel_image", "wheel_notes"]
 
 
 class Ring(StrEnum):
@@ -72,12 +72,14 @@ def _est(municipality: Municipality, session: Session, year: int) -> list[WheelE
     number = 1
     while (day := meeting_date(rhythm, number)).year <= year:
         if day.year == year:
+            note = meeting_note(rhythm, number)
             events.append(
                 WheelEvent(
                     Ring.EST,
                     f"est-{municipality.code}-{number}@samordna",
-                    f"EST-möte {number}",
+                    f"EST-möte {number}" + (f" – {note}" if note else ""),
                     meeting_at(rhythm, number),
+                    ("inställt" if meeting_cancelled(rhythm, number) else "flyttat") if note else "",
                 )
             )
         number += 1
@@ -168,10 +170,30 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
     return sorted(events, key=lambda event: (event.day, _RING_INDEX[event.ring], event.uid))
 
 
-def wheel_image(events: list[WheelEvent], year: int, municipality: Municipality, fmt: str) -> bytes:
+def wheel_notes(session: Session, municipality: Municipality) -> dict[Ring, str]:
+    """What a ring's legend should say instead of its count: a lägesbild without a decision date has
+    no steps to draw, and "Lägesbild (0)" would hide that (``samordna plan lagesbild --datum``)."""
+    notes: dict[Ring, str] = {}
+    if latest_assessment(session, municipality.id or 0) is None:
+        notes[Ring.SITUATION_ASSESSMENT] = "datum saknas"
+    return notes
+
+
+def wheel_image(
+    events: list[WheelEvent],
+    year: int,
+    municipality: Municipality,
+    fmt: str,
+    notes: dict[Ring, str] | None = None,
+) -> bytes:
     marks = [WheelMark(_RING_INDEX[event.ring], event.day, event.short) for event in events]
     return year_wheel(
-        year, [ring.value for ring in Ring], marks, title=f"Årshjul {year}: {municipality.name}", fmt=fmt
+        year,
+        [ring.value for ring in Ring],
+        marks,
+        title=f"Årshjul {year}: {municipality.name}",
+        fmt=fmt,
+        notes={_RING_INDEX[ring]: note for ring, note in (notes or {}).items()},
     )
 
 

@@ -53,6 +53,7 @@ from services.plans import (
     import_summary,
     measure_register,
     plan_view,
+    record_lagesbild,
     register_csv,
 )
 from services.status import StatusReportCommand, import_status_sheet, parse_status_text, record_status_report
@@ -129,7 +130,7 @@ def katalog_import(ctx: click.Context, fil: Path, kommun: str | None) -> None:
     from importers.directory_import import import_directory_file  # noqa: PLC0415 - only this command reads YAML
 
     with db.transaction(engine_of(ctx)) as session:
-        counts, municipality = import_directory_file(session, fil, kommun)
+        counts, municipality = import_directory_file(session, fil, kommun, adopted_on=clock.today())
     click.echo(
         f"Katalogen för {municipality.name} är inläst från {fil.name}: "
         f"{counts.organisations} organisationer, "
@@ -163,6 +164,11 @@ def plan() -> None:
 @click.option(
     "--uppfoljning", help='Planens uppföljning när raden inte anger någon, t.ex. "BRÅ en gång per halvår".'
 )
+@click.option(
+    "--i-bruk-fran",
+    help="Dagen planen tas i bruk i Samordna (standard: i dag). Det som redan var försenat då eskaleras "
+    "inte utan listas en gång för BRÅ-samordnaren.",
+)
 @click.option("--dry-run", is_flag=True, help="Visa vad som skulle importeras utan att spara något.")
 @click.option("--ersatt", is_flag=True, help="Ersätt en plan med samma titel (bara om den saknar historik).")
 @click.pass_context
@@ -178,6 +184,7 @@ def plan_import(
     giltig_fran: str | None,
     revideras_senast: str | None,
     uppfoljning: str | None,
+    i_bruk_fran: str | None,
     dry_run: bool,  # noqa: FBT001 - click passes flags positionally by name
     ersatt: bool,  # noqa: FBT001 - click passes flags positionally by name
 ) -> None:
@@ -198,6 +205,7 @@ def plan_import(
         facts=facts,
         replace=ersatt,
         dry_run=dry_run,
+        adopted_on=day_option(i_bruk_fran, "--i-bruk-fran"),
     )
     with db.transaction(engine_of(ctx)) as session:
         report = import_plan(session, command)
@@ -205,6 +213,28 @@ def plan_import(
         render("cli/plan_import.txt.j2", report=report, dry_run=dry_run, summary=import_summary(report)),
         nl=False,
     )
+
+
+@plan.command("lagesbild")
+@click.option("--datum", required=True, help="Dagen lägesbilden beslutades eller blev klar, ÅÅÅÅ-MM-DD.")
+@click.option("--titel", default="", help='Lägesbildens titel (standard "Lägesbild ÅÅÅÅ").')
+@click.option("--beslutad-av", default="", help='Vem som beslutade den, t.ex. "Kommunstyrelsen § 12".')
+@click.option("--plan", "plan_id", type=int, help="Koppla lägesbilden till planen med detta id.")
+@KOMMUN_OPTION
+@click.pass_context
+def plan_lagesbild(
+    ctx: click.Context, datum: str, titel: str, beslutad_av: str, plan_id: int | None, kommun: str | None
+) -> None:
+    """Registrera lägesbildens datum: nästa lägesbild planeras två år fram från det."""
+    decided_on = day_option(datum, "--datum") or clock.today()
+    with db.transaction(engine_of(ctx)) as session:
+        municipality = municipality_of(session, ctx, kommun)
+        assessment, changed = record_lagesbild(
+            session, municipality, decided_on, title=titel, decided_by=beslutad_av, plan_id=plan_id
+        )
+        title, name = assessment.title, municipality.name
+    verb = "är registrerad" if changed else "var redan registrerad"
+    click.echo(f"{title} i {name} {verb} med datum {decided_on.isoformat()}.")
 
 
 @plan.command("list")

@@ -279,6 +279,9 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
                     "antal": {check: h.count(check) for check in CHECKS},
                     "brister": [asdict(f) for f in h.findings],
                     "planen": h.plan_notes,
+                    "organisationer_utan_kontakt": [
+                        {"namn": name, "atgarder": count} for name, count in h.organisations_without_contact
+                    ],
                 }
                 for h in health
             ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from core import clock
 from core.errors import InvalidInputError, NotFoundError
 from models.municipality import KOMMUNKOD, Municipality, find_municipality, list_municipalities
 
@@ -47,7 +48,8 @@ def create_municipality(session: Session, *, name: str, code: str) -> Municipali
     existing = find_municipality(session, code)
     if existing is not None:
         raise InvalidInputError(f"Kommunkoden {code} finns redan: {existing.name}.")
-    municipality = Municipality(name=name, code=code)
+    # Created today is taken into use today: what was late before it raises no escalation.
+    municipality = Municipality(name=name, code=code, adopted_on=clock.today())
     session.add(municipality)
     session.flush()
     return municipality

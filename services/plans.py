@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
+from core import clock
 from core.errors import NotFoundError
 from importers.directory_import import import_directory_file
 from importers.plan_draft import PlanFacts
@@ -21,6 +23,7 @@ from models.plan import (
     FocusArea,
     Measure,
     MeasureParty,
+    SituationAssessment,
     focus_areas,
     json_ready,
     measure_flags,
@@ -28,6 +31,7 @@ from models.plan import (
     measure_parties,
     measures,
     plans,
+    record_situation_assessment,
 )
 
 
@@ -42,6 +46,9 @@ class PlanImportCommand:
     facts: PlanFacts = field(default_factory=PlanFacts)
     replace: bool = False
     dry_run: bool = False
+    # The day the plan (and a kommun it creates) is taken into use; None: today. What was already late
+    # then raises no escalation but is listed once for the BRÅ-samordnare.
+    adopted_on: date | None = None
 
 
 def import_plan(session: Session, command: PlanImportCommand) -> ImportReport:
@@ -50,8 +57,9 @@ def import_plan(session: Session, command: PlanImportCommand) -> ImportReport:
     Raises ``ImportFailedError`` with every problem (file, sheet, row, column). A dry run checks and
     summarises everything, then rolls the caller's transaction back: nothing is written.
     """
+    adopted_on = command.adopted_on or clock.today()
     if command.directory_file is not None:
-        import_directory_file(session, command.directory_file, command.kommun)
+        import_directory_file(session, command.directory_file, command.kommun, adopted_on=adopted_on)
     report = import_plan_file(
         session,
         command.file,
@@ -60,6 +68,7 @@ def import_plan(session: Session, command: PlanImportCommand) -> ImportReport:
         facts=command.facts,
         replace=command.replace,
         dry_run=command.dry_run,
+        adopted_on=adopted_on,
     )
     if command.dry_run:
         session.rollback()
@@ -193,6 +202,26 @@ def register_csv(rows: list[dict[str, Any]]) -> str:
             cells.append("" if value is None else value)
         writer.writerow(cells)
     return buffer.getvalue()
+
+
+def record_lagesbild(
+    session: Session,
+    municipality: Municipality,
+    decided_on: date,
+    *,
+    title: str = "",
+    decided_by: str = "",
+    plan_id: int | None = None,
+) -> tuple[SituationAssessment, bool]:
+    """Record the date of the kommun's lägesbild (the next is planned two years on from it), linked to
+    one of its plans when ``plan_id`` is given; True when anything changed."""
+    if plan_id is not None:
+        found = session.get(ActionPlan, plan_id)
+        if found is None or found.municipality_id != municipality.id:
+            raise NotFoundError(f"Planen {plan_id} finns inte i {municipality.name}. Se: samordna plan list")
+    return record_situation_assessment(
+        session, municipality.id or 0, decided_on, title=title, decided_by=decided_by, plan_id=plan_id
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, select
 
 from core.errors import InvalidInputError
+from core.text import name_key
 from models.enums import ForumKind
 from models.indicator import Indicator, indicator_values, indicators, normalise_source
 from models.municipality import Municipality
@@ -56,12 +57,19 @@ def follow_up_documents(
 
 def year_wheel_documents(session: Session, municipality: Municipality, year: int) -> dict[str, bytes]:
     """The årshjul of ``year`` as SVG, PNG and ICS."""
-    from reports.year_wheel import stamp_of, wheel_events, wheel_ics, wheel_image  # noqa: PLC0415 - heavy
+    from reports.year_wheel import (  # noqa: PLC0415 - heavy
+        stamp_of,
+        wheel_events,
+        wheel_ics,
+        wheel_image,
+        wheel_notes,
+    )
 
     events = wheel_events(session, municipality, year)
+    notes = wheel_notes(session, municipality)
     return {
-        "svg": wheel_image(events, year, municipality, "svg"),
-        "png": wheel_image(events, year, municipality, "png"),
+        "svg": wheel_image(events, year, municipality, "svg", notes),
+        "png": wheel_image(events, year, municipality, "png", notes),
         "ics": wheel_ics(events, year, municipality, stamp_of(year)),
     }
 
@@ -108,9 +116,15 @@ def define_indicator(
                 f'Fokusområdet "{command.focus_area}" finns inte i kommunens planer. Se: samordna plan list'
             )
     name = command.name.strip()
-    found = session.exec(
-        select(Indicator).where(Indicator.municipality_id == municipality.id, Indicator.name == name)
-    ).first()
+    # Compared in Python: SQLite's lower() folds no Å, Ä or Ö.
+    found = next(
+        (
+            row
+            for row in session.exec(select(Indicator).where(Indicator.municipality_id == municipality.id))
+            if name_key(row.name) == name_key(name)
+        ),
+        None,
+    )
     indicator = found or Indicator(municipality_id=municipality.id or 0, name=name)
     indicator.source = normalise_source(command.source)
     indicator.unit = command.unit

@@ -80,3 +80,37 @@ def test_parties_found_in_prose_and_unmatched_listed() -> None:
     )
     assert [entry.id for entry in found.entries] == [1, 4, 2, 3]
     assert found.unmatched == ("andra bostadsbolag",)
+
+
+@pytest.mark.parametrize(
+    ("header", "field", "head"),
+    [
+        ("Ansvarig enhet", Field.RESPONSIBLE, "ansvar"),
+        ("Ansvarsfördelning", Field.RESPONSIBLE, "ansvar"),
+        ("Tidplan för genomförande", Field.PERIOD, "tid"),
+        ("När sker det", Field.PERIOD, "när"),
+        ("Målsättning", Field.GOAL, "mål"),
+        ("Uppföljningsansvar", Field.FOLLOW_UP, "uppfölj"),
+        ("Samverkanspartners och aktörer", Field.PARTNERS, "samverk"),
+        ("Åtgärd/aktivitet i detalj", Field.MEASURE, "åtgärd"),
+    ],
+)
+def test_a_header_with_a_fields_head_word_maps_to_it(header: str, field: Field, head: str) -> None:
+    """A header none of the aliases names maps by the head word its first word begins with."""
+    match = match_column(header)
+    assert (match.field, match.head_word) == (field, head)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Målgrupp för insatsen",
+        "Närvaro",
+        "Trygghetsskapande åtgärder",
+        "Tidigare beslut",
+        "Kommentar om ansvar",
+    ],
+)
+def test_words_that_only_look_like_head_words_do_not_map(header: str) -> None:
+    """Målgrupp, närvaro, a head word in a later word, or a longer text: no head-word mapping."""
+    assert match_column(header).head_word == ""

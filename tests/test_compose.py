@@ -15,7 +15,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import jinja2
@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
+from core.clock import moment_of
 from core.templating import environment, render
 from cycles.daily_sweep import sweep_and_notify
 from models.db import transaction
@@ -47,6 +48,7 @@ from notifications.compose import (
     escalation_key,
     render_digest,
     render_escalation,
+    render_escalations,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -363,8 +365,8 @@ def test_500_overdue_items_for_20_people_make_20_digests(engine: sa.Engine) -> N
 # Escalations
 
 
-def test_escalation_messages_one_each_marked_as_such(engine: sa.Engine) -> None:
-    """One message per open escalation; level 2 names kommunledningen; resolved or unaddressed get none."""
+def test_escalation_messages_one_digest_per_recipient_marked_as_such(engine: sa.Engine) -> None:
+    """One ESKALERING digest per recipient; level 2 names kommunledningen; resolved or unaddressed: none."""
     with transaction(engine) as session:
         world = build_world(session)
         chef = person(session, world.kommun, "David Chef")
@@ -389,8 +391,8 @@ def test_escalation_messages_one_each_marked_as_such(engine: sa.Engine) -> None:
     with Session(engine) as session:
         found = messages(session)
         assert [(m.kind, m.recipient_person_id, m.dedupe_key) for m in found] == [
-            (MessageKind.ESCALATION, chef, "eskalering:eskalering:uppgift:1:L1:x"),
-            (MessageKind.ESCALATION, world.leader, "eskalering:eskalering:m:1:L2:y"),
+            (MessageKind.ESCALATION, chef, f"eskaleringar:{chef}:{DAY.isoformat()}"),
+            (MessageKind.ESCALATION, world.leader, f"eskaleringar:{world.leader}:{DAY.isoformat()}"),
         ]
         level_2 = found[1].body_text
         assert "Det här är en ESKALERING till kommunledningen från Samordna." in level_2
@@ -408,6 +410,89 @@ def test_escalation_messages_one_each_marked_as_such(engine: sa.Engine) -> None:
         }
     with transaction(engine) as session:
         assert enqueue(session, world) == []
+
+
+def test_fourteen_escalations_to_one_person_make_one_digest(engine: sa.Engine) -> None:
+    """A missed round's 14 escalations to the kommundirektör are one ESKALERING mail, every item once."""
+    with transaction(engine) as session:
+        world = build_world(session)
+        rows = []
+        for number in range(14):
+            walk = measure(session, world, f"Åtgärd {number + 1}")
+            rows.append(
+                escalation(
+                    session,
+                    world,
+                    world.leader,
+                    EscalationLevel.MANAGEMENT if number % 2 else EscalationLevel.MANAGER,
+                    key=f"eskalering:uteblivna:{walk}:L2:{world.leader}",
+                    measure_id=walk,
+                )
+            )
+        events = enqueue(session, world)
+    assert [(e.kind, e.recipient) for e in events] == [("meddelande", "Agnes Ledare")]
+    with Session(engine) as session:
+        [message] = messages(session, MessageKind.ESCALATION)
+        assert message.subject == "ESKALERING till kommunledningen: 14 ärenden – 14 avstannade åtgärder"
+        assert message.body_text.count("Avstannad åtgärd:") == 14
+        assert "TILL KOMMUNLEDNINGEN (NIVÅ 2)" in message.body_text
+        assert "TILL CHEF ELLER BRÅ-SAMORDNARE (NIVÅ 1)" in message.body_text
+        assert message.body_text.index("NIVÅ 2") < message.body_text.index("NIVÅ 1")
+        linked = {row.outbox_message_id for row in session.exec(select(Escalation))}
+        assert linked == {message.id}
+
+
+def test_at_most_one_escalation_digest_per_person_and_day(engine: sa.Engine) -> None:
+    """An escalation opened after the day's digest waits for the next working day's digest."""
+    with transaction(engine) as session:
+        world = build_world(session)
+        escalation(session, world, world.leader, EscalationLevel.MANAGEMENT, key="eskalering:a:L2:x")
+        assert len(enqueue(session, world)) == 1
+        late = escalation(session, world, world.leader, EscalationLevel.MANAGEMENT, key="eskalering:b:L2:x")
+        assert enqueue(session, world) == []
+        next_day = date(2026, 5, 21)
+        events = enqueue(session, world, next_day)
+        assert [e.subject for e in events] == [
+            (
+                "ESKALERING till kommunledningen: "
+                'Avstannad åtgärd: "Trygghetsvandringar" – 2 uteblivna uppföljningar'
+            )
+        ]
+        session.refresh(late)
+        [second] = [m for m in messages(session) if m.dedupe_key.endswith(next_day.isoformat())]
+        assert late.outbox_message_id == second.id
+        assert enqueue(session, world, next_day) == []
+
+
+def test_an_item_lists_the_earlier_escalations_of_its_measure(engine: sa.Engine) -> None:
+    """Each item carries its history: the earlier escalations of the same measure, with how they ended."""
+    with transaction(engine) as session:
+        world = build_world(session)
+        walk = measure(session, world, "Trygghetsvandringar")
+        earlier = escalation(
+            session,
+            world,
+            world.coordinator,
+            EscalationLevel.MANAGER,
+            key="eskalering:tidig:L1:c",
+            measure_id=walk,
+        )
+        earlier.opened_on = date(2026, 3, 2)
+        earlier.resolved_on = date(2026, 3, 9)
+        earlier.resolution = "Ny statusrapport: pågående"
+        escalation(
+            session,
+            world,
+            world.leader,
+            EscalationLevel.MANAGEMENT,
+            key="eskalering:nu:L2:l",
+            measure_id=walk,
+        )
+        enqueue(session, world)
+        [message] = [m for m in messages(session) if m.recipient_person_id == world.leader]
+    assert "Tidigare eskaleringar:" in message.body_text
+    assert "2 mars 2026 till chef eller BRÅ-samordnare" in message.body_text
+    assert "(löst 9 mars 2026: Ny statusrapport: pågående)" in message.body_text
 
 
 def test_long_escalation_key_is_hashed_to_the_column() -> None:
@@ -434,22 +519,25 @@ def test_sweep_and_notify_writes_reminders_and_their_digest(engine: sa.Engine, f
             due_date=DAY,
             idempotency_key="test:est",
             assignee_person_id=erik.id,
+            created_at=moment_of(DAY - timedelta(days=14)),
         )
         add(session, task)
         municipality = session.get(Municipality, falun)
         assert municipality is not None
         events = sweep_and_notify(session, municipality, DAY)
+    # The task's first message is its notice ("ny uppgift"), even on its due day.
     assert [(e.kind, e.subject) for e in events if e.recipient == "Erik Nyström"] == [
-        ("påminnelse", 'Påminnelse: "Rapportera händelser inför EST" senast i dag, onsdag 20 maj 2026'),
-        ("meddelande", "Samordna: 1 uppgift att göra"),
+        ("påminnelse", 'Ny uppgift: "Rapportera händelser inför EST" senast onsdag 20 maj 2026'),
+        ("meddelande", "Samordna: 1 uppgift att göra – 1 ny"),
     ]
     escalated = [e for e in events if e.kind == "eskalering" and e.recipient]
     told = [e for e in events if e.kind == "meddelande" and e.subject.startswith("ESKALERING")]
     assert len(told) == len(escalated) > 0
     with Session(engine) as session:
         [message] = messages(session, MessageKind.DIGEST)
-        assert message.subject == "Samordna: 1 uppgift att göra"
-        assert "Rapportera händelser inför EST\n   Senast: onsdag 20 maj 2026\n" in message.body_text
+        assert message.subject == "Samordna: 1 uppgift att göra – 1 ny"
+        item = "NY UPPGIFT: Rapportera händelser inför EST\n   Senast: onsdag 20 maj 2026\n"
+        assert item in message.body_text
         [reminder] = session.exec(select(Reminder).where(Reminder.task_id == task.id)).all()
         assert reminder.outbox_message_id == message.id
 
@@ -483,6 +571,7 @@ def sample_items() -> list[DigestItem]:
             instruction=INSTRUCTIONS[TaskKind.SITUATION_ASSESSMENT_STEP],
             answer=OTHER_ANSWER,
             measure_id=None,
+            is_new=True,
         ),
     ]
 
@@ -504,7 +593,7 @@ def sample_notice(level: EscalationLevel) -> EscalationNotice:
 
 
 def test_html_templates_are_autoescaped_and_text_templates_are_not() -> None:
-    """samordna.text autoescapes every .html.j2 template and no .txt.j2 one."""
+    """core.templating autoescapes every .html.j2 template and no .txt.j2 one."""
     select_autoescape = environment().autoescape
     assert callable(select_autoescape)
     for name in TEMPLATES:
@@ -526,7 +615,7 @@ def test_html_escapes_markup_in_a_title_and_text_keeps_it_verbatim() -> None:
     assert "<script>alert(1)</script> på Åsgatan" in digest.text
     assert "Hej Åsa Öberg," in digest.text
     assert "Hej Åsa Öberg," in digest.html
-    assert digest.subject == "Samordna: 3 uppgifter att göra – 1 försenad"
+    assert digest.subject == "Samordna: 3 uppgifter att göra – 1 ny, 1 försenad"
     escalated = render_escalation("Karin Dahl", sample_notice(EscalationLevel.MANAGEMENT))
     assert "Ljus i parken &lt;b&gt;" in escalated.html
     assert "<b>" not in escalated.html
@@ -558,6 +647,47 @@ def test_golden_escalation_level_2_text() -> None:
     assert_golden("escalation-niva2.txt", f"Ämne: {rendered.subject}\n\n{rendered.text}")
 
 
+def sample_digest_notices() -> list[EscalationNotice]:
+    stalled = sample_notice(EscalationLevel.MANAGEMENT)
+    overdue = EscalationNotice(
+        level=int(EscalationLevel.MANAGEMENT),
+        subject='Försenad uppgift: statusrapport för "Nattvandring i Östermalm" skulle vara klar senast '
+        "tisdag 12 maj 2026",
+        detail="Uppgiften är försenad sedan tisdag 12 maj 2026, nu 5 arbetsdagar. Ansvarig: Åke Ölund. "
+        "Försök hittills: 2 påminnelser (7 maj 2026, 12 maj 2026).",
+        cause_since=DUE,
+        opened_on=DAY,
+        ask="Ta kontakt med den ansvarige och se till att uppgiften blir gjord.",
+        measure_id=None,
+        reason=EscalationReason.TASK_OVERDUE,
+        history=(
+            "13 maj 2026 till chef eller BRÅ-samordnare: Försenad uppgift: statusrapport (fortfarande öppen)",
+        ),
+    )
+    insats = EscalationNotice(
+        level=int(EscalationLevel.MANAGER),
+        subject='Försenad insats: "Ökad närvaro vid busshållplatsen" skulle vara genomförd senast 4 maj 2026',
+        detail="Insatsen i Bojsenburg, beslutad vid EST, är nu 11 arbetsdagar försenad. Ansvarig: Jonas Ek.",
+        cause_since=date(2026, 5, 4),
+        opened_on=DAY,
+        ask="Ta reda på varför insatsen dröjer och se till att den genomförs, omplaneras eller avslutas.",
+        measure_id=None,
+        reason=EscalationReason.INTERVENTION_OVERDUE,
+    )
+    return [insats, overdue, stalled]
+
+
+def test_golden_escalation_digest_text() -> None:
+    """The plain-text ESKALERING digest of three items on two levels is exactly the reviewed one."""
+    rendered = render_escalations("Karin Dahl", DAY, sample_digest_notices())
+    assert_golden("eskaleringar.txt", f"Ämne: {rendered.subject}\n\n{rendered.text}")
+
+
+def test_golden_escalation_digest_html() -> None:
+    """The HTML ESKALERING digest of three items on two levels is exactly the reviewed one."""
+    assert_golden("eskaleringar.html", render_escalations("Karin Dahl", DAY, sample_digest_notices()).html)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Privacy
 
@@ -571,6 +701,7 @@ def test_a_case_task_renders_only_its_case_code_and_the_action() -> None:
         "instruction",
         "answer",
         "measure_id",
+        "is_new",
     ]
     text = render_digest("Åsa Öberg", DAY, [sample_items()[1]]).text
     assert (

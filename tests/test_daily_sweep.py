@@ -148,6 +148,8 @@ def new_task(
         idempotency_key=key or f"statusrapport:{due.isoformat()}:{measure}",
         measure_id=world.measure if measure == -1 else measure,
         assignee_person_id=world.ansvarig if assignee == -1 else assignee,
+        # Created before every day these tests sweep: its first sweep announces it ("ny uppgift").
+        created_at=sweep_moment(D(2026, 1, 2)),
     )
     session.add(task)
     session.flush()
@@ -312,20 +314,28 @@ def check_reminders_over_forty_days_fall_exactly_on_the_ladder(session: Session,
     """Run every day of a 40-day span: reminders exactly on the ladder days, all working days."""
     task = new_task(session, world, DUE)
     events = sweep_span(session, world, D(2026, 5, 1), D(2026, 6, 9))
-    found = reminders(session)
+    # The first sweep that sees the task announces it (issue 14: "ny uppgift"); 1 May is a holiday.
+    notices = [row for row in reminders(session) if row.kind == ReminderKind.NEW_TASK]
+    assert [row.remind_on for row in notices] == [D(2026, 5, 4)]
+    found = [row for row in reminders(session) if row.kind != ReminderKind.NEW_TASK]
     assert {row.remind_on: row.kind for row in found} == LADDER_DAYS
     assert len(found) == len(LADDER_DAYS)
     assert all(is_working_day(row.remind_on) for row in found)
     assert {row.recipient_person_id for row in found} == {world.ansvarig}
     assert {row.task_id for row in found} == {task.id}
-    assert [event.when for event in events if event.kind == "påminnelse"] == sorted(LADDER_DAYS)
+    told = [event.when for event in events if event.kind == "påminnelse"]
+    assert told == sorted([D(2026, 5, 4), *LADDER_DAYS])
 
 
 def check_reminder_subjects_say_what_and_by_when(session: Session, world: World) -> None:
     """Swedish subjects: the measure, the due date written out, and how late."""
     task = new_task(session, world, DUE)
-    sweep_days(session, world, [D(2026, 5, 7), D(2026, 5, 12), D(2026, 5, 20)])
+    sweep_days(session, world, [D(2026, 5, 4), D(2026, 5, 7), D(2026, 5, 12), D(2026, 5, 20)])
     assert [(row.dedupe_key, row.subject) for row in reminders(session)] == [
+        (
+            f"påminnelse:{task.id}:2026-05-04",
+            'Ny uppgift: statusrapport för "Trygghetsvandringar i centrum" senast tisdag 12 maj 2026',
+        ),
         (
             f"påminnelse:{task.id}:2026-05-07",
             'Påminnelse: statusrapport för "Trygghetsvandringar i centrum" senast tisdag 12 maj 2026',
@@ -395,7 +405,7 @@ def check_closed_insats_closes_its_follow_up_task(session: Session, world: World
     )
     assert [event.kind for event in sweep(session, world, DUE)] == ["påminnelse"]
     assert reminders(session)[0].subject == (
-        'Påminnelse: uppföljning av insatsen "Belysning" senast i dag, tisdag 12 maj 2026'
+        'Ny uppgift: uppföljning av insatsen "Belysning" senast tisdag 12 maj 2026'
     )
     row = session.get(Intervention, insats)
     assert row is not None
@@ -508,7 +518,7 @@ def test_overdue_tasks_escalate_exactly_at_the_thresholds(engine: sa.Engine) -> 
 
 def check_falun_recipients_follow_the_directory(engine: sa.Engine, falun: int) -> None:
     """Falun: level 1 to the chef (or Anna Lindqvist when none), level 2 to Karin Dahl; the sweep's
-    in-memory directory answers as flows.common does."""
+    in-memory directory answers as models.responsibility does."""
     with Session(engine) as session:
         falun_kommun = session.get(Municipality, falun)
         assert falun_kommun is not None
@@ -784,7 +794,8 @@ def check_running_twice_the_same_day_creates_nothing_the_second_time(session: Se
     first = sweep(session, world, D(2026, 5, 27))
     counts = row_counts(session)
     # Escalations: a → chef; c → coordinator and both leaders; försenad twice → both leaders; insats → both.
-    assert Counter(event.kind for event in first) == {"uppgift klar": 1, "påminnelse": 1, "eskalering": 8}
+    # Reminders: a and d are announced ("ny uppgift": their first message; d's due day is today too).
+    assert Counter(event.kind for event in first) == {"uppgift klar": 1, "påminnelse": 2, "eskalering": 8}
     assert sweep(session, world, D(2026, 5, 27)) == []
     assert row_counts(session) == counts
 
@@ -795,12 +806,12 @@ def test_a_second_sweep_of_the_same_day_creates_nothing(engine: sa.Engine) -> No
     with Session(engine) as session, session.begin():
         world = build_world(session)
         new_task(session, world, D(2026, 4, 1))
-    day = D(2026, 5, 27)  # 36 working days late: level 1 and 2, no reminder (36 is no multiple of 5)
+    day = D(2026, 5, 27)  # 36 working days late: level 1 and 2, and its first message (a "ny uppgift")
     with Session(engine) as first, first.begin():
         events = sweep(first, world, day)
     with Session(engine) as second, second.begin():
         assert sweep(second, world, day) == []
-    assert Counter(event.kind for event in events) == {"eskalering": 3}
+    assert Counter(event.kind for event in events) == {"eskalering": 3, "påminnelse": 1}
     if engine.dialect.name == "postgresql":
         check_concurrent_sweeps_wait_and_insert_nothing(engine, world, D(2026, 5, 28))
 
@@ -865,6 +876,9 @@ def test_any_sequence_of_days_keeps_reminders_and_escalations_unique(
         for row in found:
             assert is_working_day(row.remind_on)
             assert row.remind_on in run_days
+            if row.kind == ReminderKind.NEW_TASK:  # a task's first message, on the first sweep that sees it
+                assert sum(1 for r in found if r.task_id == row.task_id and r.kind == row.kind) == 1
+                continue
             assert reminder_kind_on(due[row.task_id], row.remind_on, ladder) == row.kind
         still_open = [row.dedupe_key for row in escalations(session) if row.resolved_on is None]
         assert len(set(still_open)) == len(still_open)

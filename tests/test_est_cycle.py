@@ -116,14 +116,16 @@ def test_report_due_two_working_days_before_across_trettondedag():
     assert report_due_date(FALUN_RHYTHM, 2) == date(2025, 1, 17)  # Tue 21 Jan: Mon 20, Fri 17
 
 
-def test_meeting_on_a_holiday_is_held_and_due_dates_move_back():
-    """Meeting 27 falls on Trettondedag 2026 (a Tuesday): held at 09:00 anyway, reports due Fri 2 Jan."""
-    assert meeting_date(FALUN_RHYTHM, 27) == date(2026, 1, 6)
+def test_meeting_on_a_holiday_moves_to_the_next_working_day_and_due_dates_move_back():
+    """Meeting 27 falls on Trettondedag 2026 (a Tuesday): held Wed 7 Jan at 09:00 (issue 14: the default
+    rule pa_helgdag: flytta), reports due Fri 2 Jan (Mon 5 Jan, Fri 2 Jan)."""
     assert not is_working_day(date(2026, 1, 6))
-    assert meeting_at(FALUN_RHYTHM, 27) == datetime(2026, 1, 6, 8, tzinfo=UTC)
-    assert report_due_date(FALUN_RHYTHM, 27) == date(2026, 1, 2)  # Mon 5 Jan, Fri 2 Jan
-    # Nyårsdagen 2030 is a Tuesday meeting; nyårsafton is non-working too: Mon 30 Dec, Fri 27 Dec.
-    assert meeting_date(FALUN_RHYTHM, 131) == date(2030, 1, 1)
+    assert meeting_date(FALUN_RHYTHM, 27) == date(2026, 1, 7)
+    assert meeting_at(FALUN_RHYTHM, 27) == datetime(2026, 1, 7, 8, tzinfo=UTC)
+    assert report_due_date(FALUN_RHYTHM, 27) == date(2026, 1, 2)
+    # Nyårsdagen 2030 is a Tuesday meeting: held Wed 2 Jan; nyårsafton is non-working too, so reports
+    # are due Fri 27 Dec (Mon 30 Dec, Fri 27 Dec).
+    assert meeting_date(FALUN_RHYTHM, 131) == date(2030, 1, 2)
     assert report_due_date(FALUN_RHYTHM, 131) == date(2029, 12, 27)
 
 
@@ -248,11 +250,18 @@ def test_kommun_without_est_group_has_no_est(engine):
 
 
 def first_meeting_on_or_after(rhythm: Rhythm, as_of: date) -> tuple[int, date]:
-    """An independent oracle: walk the meetings one by one."""
+    """An independent oracle: walk the meetings one by one, each on its scheduled day or, when that is
+    no working day, the first working day after it (the default holiday rule, flytta)."""
+
+    def held(day: date) -> date:
+        while not is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
     number, day = 1, rhythm.est.first_meeting
-    while day < as_of:
+    while held(day) < as_of:
         number, day = number + 1, day + timedelta(days=rhythm.est.interval_days)
-    return number, day
+    return number, held(day)
 
 
 @settings(

@@ -185,7 +185,8 @@ def test_persisting_problem_makes_exactly_one_escalation(engine: sa.Engine, falu
         municipality = find_municipality(session, "2080")
         assert municipality is not None
         agenda = compile_agenda(session, municipality, 7, date(2025, 3, 30))
-        assert [(item.area, item.forum) for item in agenda.forum_items] == [("Bojsenburg", "BRÅ")]
+        # The kommun's own name for its BRÅ, from the directory (issue 14), not a generic "BRÅ".
+        assert [(item.area, item.forum) for item in agenda.forum_items] == [("Bojsenburg", "Faluns BRÅ")]
         assert "EST-3: 6, EST-4: 6, EST-5: 7, EST-6: 6" in render_text(agenda)
     for _ in range(2):
         with transaction(engine) as session:

@@ -21,8 +21,8 @@ F = FollowUpFrequency
 D = date
 
 
-def dated(start: date | None, end: date | None, *, recurring: bool = False) -> Period:
-    return Period(start, end, ongoing=False, recurring=recurring, understood=True)
+def dated(start: date | None, end: date | None, *, recurring: bool = False, ongoing: bool = False) -> Period:
+    return Period(start, end, ongoing=ongoing, recurring=recurring, understood=True)
 
 
 def follow_up(
@@ -224,7 +224,10 @@ def test_first_stated_rhythm_wins() -> None:
         ),
         (
             "KS halvårsvis från 2025",
-            follow_up((KS,), ("KS",), F.HALF_YEARLY, dated(D(2025, 1, 1), None, recurring=True)),
+            # "från 2025" without an end is ongoing from 2025 (issue 14).
+            follow_up(
+                (KS,), ("KS",), F.HALF_YEARLY, dated(D(2025, 1, 1), None, recurring=True, ongoing=True)
+            ),
         ),
         ("Pågående", NOT_UNDERSTOOD),
         ("årsskiftet 2024/2025", NOT_UNDERSTOOD),

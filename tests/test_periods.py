@@ -179,9 +179,10 @@ def test_single_expression_spans_its_first_to_last_day(text: str, start: date, e
     [
         ("Start hösten 2024", period(D(2024, 8, 1), None)),
         ("Uppstart mars 2025", period(D(2025, 3, 1), None)),
-        ("från och med Q2 2025", period(D(2025, 4, 1), None)),
-        ("fr.o.m. 2025-03-15", period(D(2025, 3, 15), None)),
-        ("från hösten 2024", period(D(2024, 8, 1), None)),
+        ("från och med Q2 2025", period(D(2025, 4, 1), None, ongoing=True)),
+        ("fr.o.m. 2025-03-15", period(D(2025, 3, 15), None, ongoing=True)),
+        ("från hösten 2024", period(D(2024, 8, 1), None, ongoing=True)),
+        ("Från och med 1 september 2024", period(D(2024, 9, 1), None, ongoing=True)),
         ("med start vecka 12 2025", period(D(2025, 3, 17), None)),
         ("Start hösten 2024-", period(D(2024, 8, 1), None)),
         ("hösten 2024 -", period(D(2024, 8, 1), None)),
@@ -194,8 +195,31 @@ def test_single_expression_spans_its_first_to_last_day(text: str, start: date, e
     ],
 )
 def test_start_and_end_markers(text: str, expected: Period) -> None:
-    """ "Start X"/"från X"/"X-" leave the end open; "senast X"/"t.o.m. X"/"klart X" leave the start open."""
+    """ "Start X"/"från X"/"X-" leave the end open ("från X" is also ongoing); "senast X"/"t.o.m. X"/"klart
+    X" leave the start open."""
     assert parse_period(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Läsåret 2026/27", period(D(2026, 8, 1), D(2027, 6, 30))),
+        ("läsår 2026/2027", period(D(2026, 8, 1), D(2027, 6, 30))),
+        ("v. 26–33 2026", period(D(2026, 6, 22), D(2026, 8, 16))),
+        ("vecka 26-33, 2026", period(D(2026, 6, 22), D(2026, 8, 16))),
+        ("Under planperioden", period(ongoing=True)),
+        ("Under hela planperioden", period(ongoing=True)),
+    ],
+)
+def test_school_years_week_spans_and_the_plan_period(text: str, expected: Period) -> None:
+    """Phrases real plans use (issue 14): a school year, a span of weeks, "under planperioden"."""
+    assert parse_period(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Läsåret 2026/28", "Läsåret 2026", "v. 33–26 2026"])
+def test_unreadable_school_years_and_week_spans_are_not_guessed(text: str) -> None:
+    """A school year whose second year does not follow, or a week span that runs backwards, stays unread."""
+    assert not parse_period(text).understood
 
 
 @pytest.mark.parametrize(
@@ -440,12 +464,48 @@ def test_expression_reads_as_its_span_and_start_is_not_after_end(expression: tup
 
 
 @PROPERTY_SETTINGS
-@given(expressions(), st.sampled_from(["Start ", "Uppstart ", "från ", "fr.o.m. ", "med start "]))
+@given(expressions(), st.sampled_from(["Start ", "Uppstart ", "med start "]))
 def test_start_marker_keeps_start_and_opens_end(expression: tuple[str, date, date], marker: str) -> None:
     """ "Start X" has the same start as X and no end; so has "X-"."""
     text, start, _ = expression
     assert parse_period(marker + text) == period(start, None)
     assert parse_period(text + "-") == period(start, None)
+
+
+@PROPERTY_SETTINGS
+@given(expressions(), st.sampled_from(["från ", "Från och med ", "fr.o.m. ", "FRÅN "]))
+def test_from_without_an_end_is_ongoing_from_its_start(
+    expression: tuple[str, date, date], marker: str
+) -> None:
+    """ "Från (och med) X" with no end has X's start, no end, and is ongoing."""
+    text, start, _ = expression
+    assert parse_period(marker + text) == period(start, None, ongoing=True)
+
+
+@PROPERTY_SETTINGS
+@given(st.integers(1990, 2099), st.sampled_from(["Läsåret", "läsåret", "Läsår", "LÄSÅRET"]), st.booleans())
+def test_any_school_year_reads_august_to_june(year: int, word: str, long_form: bool) -> None:  # noqa: FBT001
+    """ "Läsåret Y/Y+1" (two or four digits) is 1 August Y to 30 June Y+1."""
+    following = str(year + 1) if long_form else f"{(year + 1) % 100:02d}"
+    assert parse_period(f"{word} {year}/{following}") == period(D(year, 8, 1), D(year + 1, 6, 30))
+
+
+@PROPERTY_SETTINGS
+@given(
+    st.integers(1990, 2100),
+    st.data(),
+    st.sampled_from(["v. ", "v", "vecka ", "veckorna "]),
+    st.sampled_from(["–", "-", " - "]),
+)
+def test_any_week_span_reads_monday_to_sunday(year: int, data: st.DataObject, prefix: str, dash: str) -> None:
+    """ "v. A–B Y" with A <= B is Monday of week A to Sunday of week B; backwards it is not read."""
+    weeks = date(year, 12, 28).isocalendar().week
+    first = data.draw(st.integers(1, weeks))
+    last = data.draw(st.integers(first, weeks))
+    expected = period(date.fromisocalendar(year, first, 1), date.fromisocalendar(year, last, 7))
+    assert parse_period(f"{prefix}{first}{dash}{last} {year}") == expected
+    if first < last:
+        assert not parse_period(f"{prefix}{last}{dash}{first} {year}").understood
 
 
 @PROPERTY_SETTINGS

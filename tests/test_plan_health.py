@@ -61,4 +61,11 @@ def test_stadsdel_links_measures_to_causes_and_revision_near(sqlite_cli) -> None
     )
     [plan] = json.loads(out)
     assert plan["antal"]["orsak"] < plan["atgarder"]
-    assert plan["planen"] == ["Planens revidering: datumet 2025-07-01 är nära (30 dagar kvar)."]
+    assert plan["planen"] == [
+        "Planens revidering: datumet 2025-07-01 är nära (30 dagar kvar).",
+        # The stadsdel template dates no lägesbild: said, so that the next one can be planned.
+        (
+            "Lägesbild: inget datum registrerat, så nästa lägesbild kan inte planeras "
+            "(registrera det med: samordna plan lagesbild --datum ÅÅÅÅ-MM-DD)."
+        ),
+    ]

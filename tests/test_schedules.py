@@ -16,7 +16,7 @@ from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedul
 from prefect.client.schemas.actions import DeploymentScheduleCreate
 from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule, RRuleSchedule
 
-from cycles.est_calendar import meeting_at
+from cycles.est_calendar import cycle_number_at, meeting_at, meeting_date, scheduled_meeting_date
 from flows.schedules import (
     ScheduleFileError,
     _server_schedule,
@@ -279,12 +279,21 @@ def test_instants_window_is_half_open(specs):
 
 
 def test_instants_agree_with_est_rhythm():
-    """Falun's EST deployment fires exactly at meeting_at(rhythm, n) for n = 1..130."""
+    """Falun's EST deployment fires at meeting n's scheduled instant for n = 1..130: meeting_at, except
+    for a meeting the holiday rule moved (trettondedag jul 2026, nationaldagen 2028), where Prefect still
+    fires on the scheduled day at the meeting's time and the date-driven cycle prepares the moved one."""
     rhythm = read_directory(REPO / "examples" / "falun-katalog.yaml").rhythm
     assert rhythm is not None
     schedule = load_schedules(PREFECT_YAML)["est-falun"][0]
     moments = instants(schedule, START, END)[:130]
-    assert moments == [meeting_at(rhythm, number) for number in range(1, 131)]
+    moved = [n for n in range(1, 131) if meeting_date(rhythm, n) != scheduled_meeting_date(rhythm, n)]
+    assert moved == [27, 90]  # trettondedag jul 2026, nationaldagen 2028 (nyårsdagen 2030 is meeting 131)
+    for number, moment in enumerate(moments, start=1):
+        if number in moved:
+            assert moment.astimezone(STOCKHOLM).date() == scheduled_meeting_date(rhythm, number)
+            assert cycle_number_at(rhythm, moment.astimezone(STOCKHOLM).date()) == number
+        else:
+            assert moment == meeting_at(rhythm, number)
 
 
 @pytest.mark.parametrize(
