@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from datetime import date, time
 from email.message import EmailMessage
@@ -53,7 +54,21 @@ def _send(engine: sa.Engine, kommun: int, day: date) -> int:
 
 
 def _attachments(message: EmailMessage) -> dict[str, EmailMessage]:
-    return {str(part.get_filename()): part for part in message.iter_attachments()}
+    """The files to download: parts with Content-Disposition attachment, by file name."""
+    return {
+        str(part.get_filename()): part
+        for part in message.walk()
+        if isinstance(part, EmailMessage) and part.get_content_disposition() == "attachment"
+    }
+
+
+def _inline_images(message: EmailMessage) -> dict[str, EmailMessage]:
+    """The images shown in the HTML: inline parts by Content-ID (without the angle brackets)."""
+    return {
+        str(part["Content-ID"]).strip("<>"): part
+        for part in message.walk()
+        if isinstance(part, EmailMessage) and part["Content-ID"] and part.get_content_disposition() == "inline"
+    }
 
 
 def test_agenda_mail_carries_docx_and_invitation_once(engine: sa.Engine, falun: int) -> None:
@@ -83,11 +98,12 @@ def test_agenda_mail_carries_docx_and_invitation_once(engine: sa.Engine, falun: 
         assert deliver_due(engine, moment_of(date(2025, 5, 12), time(7, 5)), settings).sent == 0
         received = smtp.received()
         hooks = list(receiver.bodies)
-    assert _counts(engine) == (MEMBERS, 2 * MEMBERS)
+    assert _counts(engine) == (MEMBERS, 5 * MEMBERS)  # DOCX, ICS and three charts each
     (hook,) = hooks
     assert hook["title"] == SUBJECT
     assert not hook.get("attachments")
     assert "Bilagor (dagordning-EST-10.docx, EST-10.ics) skickas bara med e-post" in hook["message"]
+    assert ".png" not in hook["message"]  # the charts are the mail's pictures, not files to mention
     assert len(received) == MEMBERS
     assert Counter(str(message["To"]) for message in received).most_common(1)[0][1] == 1
     assert {str(message["Subject"]) for message in received} == {SUBJECT}
@@ -95,7 +111,13 @@ def test_agenda_mail_carries_docx_and_invitation_once(engine: sa.Engine, falun: 
     html = mail.get_body(preferencelist=("html",))
     assert html is not None
     assert 'id="total"' in html.get_content()
-    assert "data:image/png;base64," in html.get_content()
+    assert "data:" not in html.get_content()
+    assert mail.get_content_type() == "multipart/related"
+    images = _inline_images(mail)
+    referenced = set(re.findall(r'src="cid:([^"]+)"', html.get_content()))
+    assert referenced == set(images) == {"EST-10-kategorier.png", "EST-10-omraden.png", "EST-10-tider.png"}
+    assert all(part.get_content_type() == "image/png" for part in images.values())
+    assert all(part.get_content()[:4] == b"\x89PNG" for part in images.values())
     files = _attachments(mail)
     assert set(files) == {"dagordning-EST-10.docx", "EST-10.ics"}
     word = files["dagordning-EST-10.docx"]
