@@ -100,9 +100,11 @@ def grouped_bar_chart(
     colours: Sequence[str] | None = None,
     fmt: str = "png",
     margins: Margins | None = None,
+    label_rotation: float = 30,
 ) -> bytes:
     """Bars per group, one colour per series (e.g. this period against the previous one); ``colours``
-    overrides the palette where a colour means something (a traffic light)."""
+    overrides the palette where a colour means something (a traffic light). Long group names can be
+    given with line breaks and ``label_rotation=0``."""
     figure, axes = _figure(margins=margins)
     width = 0.8 / max(1, len(series))
     chosen = list(colours) if colours else list(PALETTE)
@@ -110,11 +112,12 @@ def grouped_bar_chart(
         positions = [position + index * width for position in range(len(groups))]
         axes.bar(positions, numbers, width=width, label=name, color=chosen[index % len(chosen)])
     axes.set_xticks([position + 0.4 - width / 2 for position in range(len(groups))], groups)
-    # Rotated labels end at their tick, so long neighbours do not run into each other.
-    axes.tick_params(axis="x", labelrotation=30)
-    for label in axes.get_xticklabels():
-        label.set_horizontalalignment("right")
-        label.set_rotation_mode("anchor")
+    if label_rotation:
+        # Rotated labels end at their tick, so long neighbours do not run into each other.
+        axes.tick_params(axis="x", labelrotation=label_rotation)
+        for label in axes.get_xticklabels():
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
     axes.set_ylabel(value_label)
     _count_axis(axes, [number for numbers in series.values() for number in numbers])
     axes.set_title(title, loc="left")

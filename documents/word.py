@@ -97,6 +97,9 @@ class Table:
     # Optional background colour per row (hex without #), e.g. a traffic light.
     row_colours: Sequence[str | None] = field(default_factory=tuple)
     font_pt: float = TABLE_PT
+    # Optional per column: its share of the width left over once every column has its longest word
+    # (default: in proportion to how much more its text wants; a weight of 2 doubles that).
+    weights: Sequence[float] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +212,8 @@ def layout_table(table: Table, available_pt: float, size_pt: float | None = None
         scale = available_pt / sum(wanted)
         return TableLayout(tuple(width * scale for width in wanted), size)
     spare = available_pt - sum(least)
-    more = [want - low for want, low in zip(wanted, least, strict=True)]
+    weights = list(table.weights) or [1.0] * len(least)
+    more = [(want - low) * weight for want, low, weight in zip(wanted, least, weights, strict=True)]
     total_more = sum(more) or 1.0
     return TableLayout(tuple(low + spare * m / total_more for low, m in zip(least, more, strict=True)), size)
 
@@ -435,8 +439,10 @@ def _table_properties(table: DocxTable, layout: TableLayout) -> None:
 
 
 def _numeric_columns(table: Table) -> list[bool]:
+    """Columns of numbers (a dash for none allowed, at least one digit somewhere)."""
     return [
-        bool(table.rows) and all(_NUMBER.match(row[index].strip()) for row in table.rows)
+        any(any(char.isdigit() for char in row[index]) for row in table.rows)
+        and all(_NUMBER.match(row[index].strip()) for row in table.rows)
         for index in range(len(table.header))
     ]
 

@@ -27,8 +27,8 @@ from datetime import date, time
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from documents import word
-from flows.est_agenda import docx_blocks
+from documents import office, word
+from flows.est_agenda import docx_blocks, plain_text
 from flows.follow_up import follow_up_occasions
 from flows.follow_up_report import Light, compile_report, parse_period
 from models.directory import Forum, ForumMeeting, forum_members, meetings
@@ -40,7 +40,7 @@ from models.plan import Measure
 from models.records import moment_of
 from models.rhythm import rhythm_from_json
 from models.task import Task
-from samordna.text import render
+from samordna.text import render, swedish_date
 
 __all__ = [
     "FORMATS",
@@ -56,7 +56,7 @@ __all__ = [
     "render_forum_agenda",
 ]
 
-FORMATS = ("html", "docx", "text")
+FORMATS = ("html", "docx", "pdf", "text")
 # The CLI's --forum values and the directory's forum kinds they mean.
 FORUM_KINDS = {"bra": ForumKind.LOCAL_BRA, "kommunledningen": ForumKind.MUNICIPAL_MANAGEMENT}
 _FORUM_WORDS = {ForumKind.LOCAL_BRA: "lokala BRÅ", ForumKind.MUNICIPAL_MANAGEMENT: "kommunledningen"}
@@ -301,7 +301,7 @@ def escalation_items(
         EscalationItem(
             escalation_id=escalation.id or 0,
             level=escalation.level,
-            reason=escalation.reason.value,
+            reason=escalation.reason.label,
             subject=escalation.subject,
             detail=escalation.detail,
             cause_since=escalation.cause_since,
@@ -401,13 +401,21 @@ def render_html(agenda: ForumAgenda) -> str:
     return render("reports/forum_agenda.html.j2", agenda=agenda, title=title(agenda))
 
 
-def render_text(agenda: ForumAgenda, *, docx: bool = False) -> str:
+def _markup(agenda: ForumAgenda, *, docx: bool) -> str:
     return render("reports/forum_agenda.txt.j2", agenda=agenda, title=title(agenda), docx=docx)
 
 
+def render_text(agenda: ForumAgenda) -> str:
+    """The agenda as plain text: headings underlined, tables aligned."""
+    return plain_text(_markup(agenda, docx=False))
+
+
 def render_docx(agenda: ForumAgenda) -> bytes:
-    blocks = docx_blocks(render_text(agenda, docx=True), {})
-    return word.docx_document(title(agenda), blocks, created=moment_of(agenda.as_of))
+    blocks = docx_blocks(_markup(agenda, docx=True), {})
+    letterhead = word.Letterhead(
+        organisation=agenda.municipality_name, dated=swedish_date(agenda.as_of, "D MMMM YYYY")
+    )
+    return word.docx_document(title(agenda), blocks, created=moment_of(agenda.as_of), letterhead=letterhead)
 
 
 def render_forum_agenda(agenda: ForumAgenda, fmt: str) -> bytes:
@@ -418,4 +426,6 @@ def render_forum_agenda(agenda: ForumAgenda, fmt: str) -> bytes:
         return render_text(agenda).encode()
     if fmt == "docx":
         return render_docx(agenda)
+    if fmt == "pdf":
+        return office.pdf_of({"dagordning.docx": render_docx(agenda)})["dagordning.docx"]
     raise ValueError(fmt)

@@ -283,15 +283,19 @@ def situation(ctx: click.Context, cykel: int | None, fmt: str, kommun: str | Non
 def _document(
     ctx: click.Context, kind: str, cykel: int | None, fmt: str, out: Path | None, kommun: str | None
 ) -> None:
+    from documents.office import OfficeUnavailableError  # noqa: PLC0415 - beside its use
     from flows.est_agenda import compile_agenda, render_format  # noqa: PLC0415 - flows import Prefect
 
+    if out is None and fmt in {"docx", "pdf"}:
+        raise UserError(f"{fmt.upper()} skrivs till en fil: ange --ut FIL.")
     with transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
         agenda = compile_agenda(session, municipality, _cycle_number(municipality, cykel))
-    content = render_format(agenda, fmt, kind)
+    try:
+        content = render_format(agenda, fmt, kind)
+    except OfficeUnavailableError as error:
+        raise UserError(str(error)) from None
     if out is None:
-        if fmt == "docx":
-            raise UserError(f"{fmt.upper()} skrivs till en fil: ange --ut FIL.")
         click.echo(content.decode(), nl=False)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -302,7 +306,12 @@ def _document(
 @est.command("dagordning")
 @CYKEL_OPTION
 @click.option(
-    "--format", "fmt", type=click.Choice(["html", "docx", "ics", "text"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "docx", "pdf", "ics", "text"]),
+    default="text",
+    show_default=True,
+    help="pdf kräver LibreOffice (soffice).",
 )
 @click.option("--ut", "out", type=click.Path(path_type=Path), help="Skriv till FIL i stället för skärmen.")
 @KOMMUN_OPTION
@@ -310,14 +319,19 @@ def _document(
 def agenda_command(
     ctx: click.Context, cykel: int | None, fmt: str, out: Path | None, kommun: str | None
 ) -> None:
-    """Dagordningen till ett EST-möte: HTML med diagram, DOCX, kalenderinbjudan (ICS) eller text."""
+    """Dagordningen till ett EST-möte: HTML med diagram, DOCX, PDF, kalenderinbjudan (ICS) eller text."""
     _document(ctx, "dagordning", cykel, fmt, out, kommun)
 
 
 @est.command("protokoll")
 @CYKEL_OPTION
 @click.option(
-    "--format", "fmt", type=click.Choice(["html", "docx", "text"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "docx", "pdf", "text"]),
+    default="text",
+    show_default=True,
+    help="pdf kräver LibreOffice (soffice).",
 )
 @click.option("--ut", "out", type=click.Path(path_type=Path), help="Skriv till FIL i stället för skärmen.")
 @KOMMUN_OPTION
@@ -325,7 +339,7 @@ def agenda_command(
 def protocol_command(
     ctx: click.Context, cykel: int | None, fmt: str, out: Path | None, kommun: str | None
 ) -> None:
-    """Protokollet från ett EST-möte: lägesbild, beslutade insatser, det som lyfts vidare."""
+    """Protokollet från ett EST-möte: närvaro, lägesbild, beslutade och öppna insatser, det som lyfts."""
     _document(ctx, "protokoll", cykel, fmt, out, kommun)
 
 
@@ -333,7 +347,7 @@ def protocol_command(
 # beslut
 
 
-def _person(session: Session, municipality_id: int, text: str) -> Person:
+def _person(session: Session, municipality_id: int, text: str, option: str = "--ansvarig") -> Person:
     folded = text.strip().casefold()
     people = session.exec(select(Person).where(Person.municipality_id == municipality_id)).all()
     found = [
@@ -343,7 +357,7 @@ def _person(session: Session, municipality_id: int, text: str) -> Person:
     ]
     if len(found) != 1:
         raise UserError(
-            f'--ansvarig: hittar {"ingen" if not found else "flera"} person i katalogen som heter "{text}" '
+            f'{option}: hittar {"ingen" if not found else "flera"} person i katalogen som heter "{text}" '
             "(ange namn eller e-postadress)."
         )
     return found[0]
@@ -402,6 +416,49 @@ def decision_command(
             ),
             nl=False,
         )
+
+
+@est.command("narvaro")
+@CYKEL_OPTION
+@click.option(
+    "--narvarande",
+    "present",
+    multiple=True,
+    metavar="NAMN|E-POST",
+    help="En person som var närvarande (upprepa flaggan för fler).",
+)
+@click.option(
+    "--franvarande",
+    "absent",
+    multiple=True,
+    metavar="NAMN|E-POST",
+    help="En person som var frånvarande; EST-gruppens övriga antecknas frånvarande ändå.",
+)
+@KOMMUN_OPTION
+@click.pass_context
+def attendance_command(
+    ctx: click.Context,
+    cykel: int | None,
+    present: tuple[str, ...],
+    absent: tuple[str, ...],
+    kommun: str | None,
+) -> None:
+    """Anteckna närvaron vid ett EST-möte: de närvarande; övriga i EST-gruppen som frånvarande."""
+    from flows.est_decisions import record_attendance  # noqa: PLC0415 - flows import Prefect
+
+    if not present and not absent:
+        raise UserError("Ange minst en --narvarande (eller --franvarande).")
+    with transaction(engine_of(ctx)) as session:
+        municipality = municipality_of(session, ctx, kommun)
+        number = _cycle_number(municipality, cykel)
+        municipality_id = municipality.id or 0
+        here = [_person(session, municipality_id, text, "--narvarande") for text in present]
+        away = [_person(session, municipality_id, text, "--franvarande") for text in absent]
+        both = {person.id for person in here} & {person.id for person in away}
+        if both:
+            raise UserError("Samma person kan inte vara både närvarande och frånvarande.")
+        rows = record_attendance(session, municipality, number, here, away)
+        click.echo(render("est/narvaro.txt.j2", number=number, rows=rows), nl=False)
 
 
 @est.command("insats")

@@ -30,7 +30,7 @@ from samordna.clicksv import SwedishGroup
 from samordna.settings import TIMEZONE
 from samordna.text import render
 
-FORMATS = {"html": "html", "docx": "docx", "xlsx": "xlsx"}
+FORMATS = {"html": "html", "docx": "docx", "pdf": "pdf", "xlsx": "xlsx"}
 
 
 def _now() -> datetime:
@@ -53,7 +53,8 @@ def follow_up_files(
     plan_id: int | None = None,
 ) -> dict[str, Path]:
     """Compile the report of ``period_text`` and write it in each of ``formats`` to ``out[format]``."""
-    from flows.follow_up_report import compile_report, parse_period  # noqa: PLC0415 - keeps CLI start light
+    from documents.office import OfficeUnavailableError, pdf_of  # noqa: PLC0415 - keeps CLI start light
+    from flows.follow_up_report import compile_report, parse_period  # noqa: PLC0415 - as above
     from flows.plan_export import export_plan_xlsx  # noqa: PLC0415 - as above
     from flows.report_documents import draw_charts, report_docx, report_html  # noqa: PLC0415 - as above
 
@@ -64,13 +65,18 @@ def follow_up_files(
         raise UserError(str(error)) from error
     generated = _now()
     written: dict[str, Path] = {}
-    charts = draw_charts(report) if {"html", "docx"} & set(formats) else None
+    charts = draw_charts(report) if {"html", "docx", "pdf"} & set(formats) else None
     for fmt in formats:
         if fmt == "xlsx":
             data = export_plan_xlsx(session, report.plan_id, created=generated)
-        elif fmt == "docx":
+        elif fmt in {"docx", "pdf"}:
             assert charts is not None  # noqa: S101 - drawn above
             data = report_docx(report, charts, generated=generated)
+            if fmt == "pdf":
+                try:
+                    data = pdf_of({"rapport.docx": data})["rapport.docx"]
+                except OfficeUnavailableError as error:
+                    raise UserError(str(error)) from None
         else:
             assert charts is not None  # noqa: S101 - drawn above
             data = report_html(report, charts, generated=generated).encode("utf-8")
@@ -112,7 +118,8 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
         type=click.Choice(list(FORMATS)),
         default="html",
         show_default=True,
-        help="html och docx: rapporten; xlsx: åtgärdsregistret (kan läsas in med plan import).",
+        help="html, docx och pdf (kräver LibreOffice): rapporten; xlsx: åtgärdsregistret (kan läsas in "
+        "med plan import).",
     )
     @click.option(
         "--ut",
@@ -153,7 +160,12 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
     @click.option("--mote", "mote", metavar="DATUM", help="Mötets dag (ÅÅÅÅ-MM-DD). Standard: nästa möte.")
     @click.option("--as-of", "as_of", metavar="DATUM", help="Räkna som om det vore denna dag (ÅÅÅÅ-MM-DD).")
     @click.option(
-        "--format", "fmt", type=click.Choice(["html", "docx", "text"]), default="text", show_default=True
+        "--format",
+        "fmt",
+        type=click.Choice(["html", "docx", "pdf", "text"]),
+        default="text",
+        show_default=True,
+        help="pdf kräver LibreOffice (soffice).",
     )
     @click.option(
         "--ut",
@@ -173,6 +185,7 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
         kommun: str | None,
     ) -> None:
         """Dagordning för BRÅ eller kommunledningen: ärenden från EST, eskaleringar, uppföljning."""
+        from documents.office import OfficeUnavailableError  # noqa: PLC0415 - beside its use
         from flows.forum_agenda import (  # noqa: PLC0415 - flows import Prefect
             FORUM_KINDS,
             ForumAgendaError,
@@ -180,6 +193,8 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
             render_forum_agenda,
         )
 
+        if out is None and fmt in {"docx", "pdf"}:
+            raise UserError(f"{fmt.upper()} skrivs till en fil: ange --ut FIL.")
         meeting_on = _day("--mote", mote)
         day = _day("--as-of", as_of) or datetime.now(ZoneInfo(TIMEZONE)).date()
         with db.transaction(engine_of(ctx)) as session:
@@ -190,10 +205,11 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
                 )
             except ForumAgendaError as error:
                 raise UserError(str(error)) from error
-        content = render_forum_agenda(agenda, fmt)
+        try:
+            content = render_forum_agenda(agenda, fmt)
+        except OfficeUnavailableError as error:
+            raise UserError(str(error)) from None
         if out is None:
-            if fmt == "docx":
-                raise UserError("DOCX skrivs till en fil: ange --ut FIL.")
             click.echo(content.decode(), nl=False)
             return
         click.echo(f"Skrev {_write(out, content)}")
@@ -414,7 +430,7 @@ def demo_section(ctx: click.Context) -> None:
                 wheel = wheel_files(session, municipality, 2026, out_dir)
         finally:
             engine.dispose()
-    click.echo("\nHalvårsuppföljning 2025H2 (simulerat år 2025) och årshjul 2026:")
+    click.echo("\nHalvårsuppföljning andra halvåret 2025 (simulerat år 2025) och årshjul 2026:")
     for path in [*reports.values(), *wheel.values()]:
         click.echo(f"  {path}")
     click.echo(f"({clock.monotonic() - started:.1f} s)")
