@@ -60,8 +60,12 @@ def _count_axis(axes: Axes, numbers: Sequence[float], *, vertical: bool = True) 
 
 def _bytes(figure: Figure, fmt: str = "png") -> bytes:
     buffer = io.BytesIO()
-    # A fixed date keeps SVG/PNG metadata, and so the bytes, the same for the same chart.
-    metadata = {"Software": "Samordna"} if fmt == "png" else {"Date": None}
+    # A fixed date keeps SVG/PNG/PDF metadata, and so the bytes, the same for the same chart.
+    metadata: dict[str, str | None] = {"Date": None}
+    if fmt == "png":
+        metadata = {"Software": "Samordna"}
+    elif fmt == "pdf":
+        metadata = {"Creator": "Samordna", "CreationDate": None}
     figure.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
 

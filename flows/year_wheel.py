@@ -8,8 +8,10 @@
 - lägesbild milestones: ``flows.situation_assessment.assessment_steps`` from the latest decided lägesbild;
 - plan revision: ``plan_revisions`` (the revision task's due date) and each plan's revision date.
 
-The same events become the wheel (SVG, PNG) and an ICS calendar with stable UIDs, so a coordinator
-who subscribes sees an event updated rather than doubled when the calendar is written again.
+The same events become the wheel (an A4 page as SVG, PNG or PDF: the wheel and, under it, every
+event's day and name month by month, legible on paper) and an ICS calendar with stable UIDs, so a
+coordinator who subscribes sees an event updated rather than doubled when the calendar is written
+again. Half-years are named in words ("första halvåret 2026").
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from models.municipality import Municipality
 from models.plan import ActionPlan
 from models.rhythm import rhythm_from_json
 from samordna.settings import TIMEZONE
+from samordna.text import half_year_name, swedish_date
 
 __all__ = ["Ring", "WheelEvent", "wheel_events", "wheel_ics", "wheel_image"]
 
@@ -59,7 +62,7 @@ class WheelEvent:
     uid: str
     summary: str
     start: datetime | date  # an aware datetime for a meeting at a time, else the day
-    short: str = ""  # a label short enough to write on the wheel
+    short: str = ""  # the event's name in the page's calendar (about 30 characters); else the summary
 
     @property
     def day(self) -> date:
@@ -80,6 +83,7 @@ def _est(municipality: Municipality, session: Session, year: int) -> list[WheelE
                     f"est-{municipality.code}-{number}@samordna",
                     f"EST-möte {number}",
                     meeting_at(rhythm, number),
+                    f"EST-möte {number}, kl. {swedish_date(meeting_at(rhythm, number), 'HH:mm')}",
                 )
             )
         number += 1
@@ -109,6 +113,7 @@ def _forums(session: Session, municipality: Municipality, year: int) -> list[Whe
                 f"forum-{municipality.code}-{meeting.id}@samordna",
                 f"{forum.name}: möte",
                 start,
+                forum.name,
             )
         )
     return events
@@ -125,10 +130,10 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
                 WheelEvent(
                     Ring.FOLLOW_UP,
                     f"uppfoljning-{code}-{occasion.period_label}@samordna",
-                    f"Statusrapporter {occasion.period_label} ska vara inne "
-                    f"(mötet {occasion.meeting_date.isoformat()})",
+                    f"Statusrapporterna för {half_year_name(occasion.period_label)} ska vara inne "
+                    f"(mötet {swedish_date(occasion.meeting_date, 'D MMMM')})",
                     occasion.due_date,
-                    f"rapporter {occasion.period_label}",
+                    "Statusrapporter inne",
                 )
             )
     assessment = latest_assessment(session, municipality.id or 0)
@@ -141,7 +146,7 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
                         f"{step.key}-{code}@samordna",
                         step.subject,
                         step.due_date,
-                        step.subject.split(": ", 1)[-1][:22],
+                        step.subject.split(": ", 1)[-1],
                     )
                 )
     plans = list(session.exec(select(ActionPlan).where(ActionPlan.municipality_id == municipality.id)))
@@ -153,7 +158,7 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
                     f"{revision.key}-{code}@samordna",
                     revision.subject,
                     revision.due_date,
-                    "förbered revidering",
+                    "Förbered planens revidering",
                 )
             )
     for plan in plans:
@@ -164,14 +169,14 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
                     f"revision-{code}-{plan.id}-{plan.revision_due.isoformat()}@samordna",
                     f"Åtgärdsplanen ska vara reviderad: {plan.title}",
                     plan.revision_due,
-                    "revideras senast",
+                    "Planen ska vara reviderad",
                 )
             )
     return sorted(events, key=lambda event: (event.day, _RING_INDEX[event.ring], event.uid))
 
 
 def wheel_image(events: list[WheelEvent], year: int, municipality: Municipality, fmt: str) -> bytes:
-    marks = [WheelMark(_RING_INDEX[event.ring], event.day, event.short) for event in events]
+    marks = [WheelMark(_RING_INDEX[event.ring], event.day, event.short or event.summary) for event in events]
     return year_wheel(
         year, [ring.value for ring in Ring], marks, title=f"Årshjul {year}: {municipality.name}", fmt=fmt
     )

@@ -27,10 +27,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlmodel import Session, col, select
 
+from documents.sheets import print_setup
 from flows.reporting import ReportError, ReportOutcome, record_status_report
 from importers.columns import fold
 from importers.periods import InvalidDateError, parse_period
@@ -59,7 +60,10 @@ HEADERS = ("Id", "Åtgärd", "Ansvarig", "Senast", "Status", "Framsteg %", "Komm
 HEADER_SEARCH_ROWS = 20
 HEADER_ROW = 4  # under a title and a line of instructions
 MAX_PERCENT = 100
-_WIDTHS = (8, 60, 28, 12, 14, 12, 50, 40, 12)
+# Characters per column: narrow enough that the sheet prints one A4 page wide at a legible size
+# (documents.sheets.print_setup); the text columns wrap.
+_WIDTHS = (7, 45, 22, 11, 13, 11, 35, 30, 11)
+_WRAPPED = (2, 3, 7, 8)
 _PERCENT = re.compile(r"^(\d{1,4})\s*%?$")
 
 # Folded header → the field it fills.
@@ -196,7 +200,7 @@ def write_status_sheet(session: Session, municipality: Municipality, path: Path,
     sheet["A2"] = (
         f"Fyll i Status för varje åtgärd du rapporterar ({STATUS_NAMES}), gärna framsteg i procent, "
         "en kommentar och nästa steg. Rader utan status lämnas orörda. Datum: rapportens datum, tomt = "
-        "importdagen. Läs in med: samordna status import FIL"
+        "importdagen. Spara filen och skicka tillbaka den till BRÅ-samordnaren."
     )
     header_row = HEADER_ROW
     for column, name in enumerate(HEADERS, start=1):
@@ -237,6 +241,16 @@ def write_status_sheet(session: Session, municipality: Municipality, path: Path,
     for index, width in enumerate(_WIDTHS):
         sheet.column_dimensions[column_letter(index)].width = width
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    sheet["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(HEADERS))
+    sheet.row_dimensions[2].height = 45
+    print_setup(
+        sheet,
+        header_row=header_row,
+        header_left=municipality.name,
+        header_right=f"Statusrapporter {swedish_date(as_of, 'D MMMM YYYY')}",
+        wrap_columns=_WRAPPED,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return len(first_task)

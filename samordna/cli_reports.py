@@ -85,7 +85,7 @@ def follow_up_files(
 
 
 def wheel_files(session: Session, municipality: Municipality, year: int, out_dir: Path) -> dict[str, Path]:
-    """The årshjul of ``year`` as SVG, PNG and ICS in ``out_dir``."""
+    """The årshjul of ``year`` as SVG, PNG and PDF (an A4 page) and ICS in ``out_dir``."""
     from flows.year_wheel import stamp_of, wheel_events, wheel_ics, wheel_image  # noqa: PLC0415 - light start
 
     events = wheel_events(session, municipality, year)
@@ -93,6 +93,7 @@ def wheel_files(session: Session, municipality: Municipality, year: int, out_dir
     return {
         "svg": _write(out_dir / f"{stem}.svg", wheel_image(events, year, municipality, "svg")),
         "png": _write(out_dir / f"{stem}.png", wheel_image(events, year, municipality, "png")),
+        "pdf": _write(out_dir / f"{stem}.pdf", wheel_image(events, year, municipality, "pdf")),
         "ics": _write(out_dir / f"{stem}.ics", wheel_ics(events, year, municipality, stamp_of(year))),
     }
 
