@@ -86,8 +86,10 @@ INSTRUCTIONS: dict[TaskKind, str] = {
 # How to answer, by kind; a status report also gets the exact command (see the templates).
 STATUS_ANSWER = (
     "Svara BRÅ-samordnaren med åtgärdens status (planerad, pågående, försenad, avstannad, genomförd "
-    "eller avbruten) och en kort kommentar. Samordnaren registrerar svaret så här:"
+    "eller avbruten) och en kort kommentar."
 )
+# Followed by the command, in a message to the BRÅ-samordnare only (see ``runs_samordna``).
+STATUS_COMMAND_LEAD = "Samordnaren registrerar svaret så här:"
 SSPF_ANSWER = (
     "Meddela SSPF-gruppen när åtgärden är gjord. Ange bara ärendekoden: skriv aldrig namn eller "
     "personnummer i e-post."
@@ -106,7 +108,7 @@ ASKS: dict[EscalationReason, str] = {
     ),
     EscalationReason.PERSISTING_PROBLEM: (
         "Ta upp problemet på nästa möte och besluta om mer omfattande insatser; perioderna och antalen "
-        "finns i EST-dagordningen och i samordna est arenden."
+        "finns i EST-dagordningen."
     ),
 }
 MEASURE_ASK = (
@@ -156,6 +158,12 @@ class EscalationNotice:
     measure_id: int | None
 
 
+def runs_samordna(person: Person) -> bool:
+    """Whether the person uses Samordna's command line (the BRÅ-samordnare): only they are shown
+    commands; a message to anyone else names none."""
+    return "bra_samordnare" in (person.roles or [])
+
+
 def _short(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
@@ -174,14 +182,20 @@ def digest_subject(items: Sequence[DigestItem]) -> str:
     return subject
 
 
-def render_digest(recipient_name: str, as_of: date, items: Sequence[DigestItem]) -> Rendered:
-    """The digest for one person on ``as_of``: overdue items first (most overdue first), then by date."""
+def render_digest(
+    recipient_name: str, as_of: date, items: Sequence[DigestItem], *, show_commands: bool = True
+) -> Rendered:
+    """The digest for one person on ``as_of``: overdue items first (most overdue first), then by date.
+    ``show_commands``: the command lines that record an answer, for the BRÅ-samordnare who runs
+    Samordna; everyone else (ansvariga at the police, the housing company, …) gets none."""
     ordered = sorted(items, key=lambda item: (-item.overdue_working_days, item.due_date, item.subject))
     context = {
         "recipient_name": recipient_name,
         "as_of": as_of,
         "overdue": [item for item in ordered if item.overdue_working_days > 0],
         "upcoming": [item for item in ordered if item.overdue_working_days == 0],
+        "show_commands": show_commands,
+        "command_lead": STATUS_COMMAND_LEAD,
     }
     return Rendered(
         subject=_short(digest_subject(items), SUBJECT_LIMIT),
@@ -196,12 +210,16 @@ def escalation_subject(notice: EscalationNotice) -> str:
     return _short(f"{prefix}: {notice.subject}", SUBJECT_LIMIT)
 
 
-def render_escalation(recipient_name: str, notice: EscalationNotice) -> Rendered:
-    """One escalation's message: what stalled, since when, who answers for it, what was tried, the ask."""
+def render_escalation(
+    recipient_name: str, notice: EscalationNotice, *, show_commands: bool = True
+) -> Rendered:
+    """One escalation's message: what stalled, since when, who answers for it, what was tried, the ask;
+    the command that records a status report only with ``show_commands`` (see ``render_digest``)."""
     context = {
         "recipient_name": recipient_name,
         "notice": notice,
         "to_management": notice.level >= EscalationLevel.MANAGEMENT,
+        "show_commands": show_commands,
     }
     return Rendered(
         subject=escalation_subject(notice),
@@ -314,7 +332,10 @@ def _plan_digests(
         if person is None:  # a person of another kommun: never mix kommuner in one message
             continue
         rendered = render_digest(
-            person.name, as_of, [_item(task, as_of) for task in tasks[person_id].values()]
+            person.name,
+            as_of,
+            [_item(task, as_of) for task in tasks[person_id].values()],
+            show_commands=runs_samordna(person),
         )
         message = _message(
             stamp,
@@ -363,7 +384,7 @@ def _plan_escalations(
         person = people.get(escalation.recipient_person_id or 0)
         if person is None:
             continue
-        rendered = render_escalation(person.name, _notice(escalation))
+        rendered = render_escalation(person.name, _notice(escalation), show_commands=runs_samordna(person))
         message = _message(
             stamp, MessageKind.ESCALATION, escalation_key(escalation.dedupe_key), person.id, rendered
         )
