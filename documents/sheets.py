@@ -9,12 +9,14 @@ words of the header and footer come from the caller.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 A4_PAPER = 9  # the paper size code for A4 in SpreadsheetML
+LINE_POINTS = 13.0  # one line of 11 pt text
 
 
 def print_setup(
@@ -41,7 +43,16 @@ def print_setup(
     sheet.oddHeader.left.text = header_left
     sheet.oddHeader.right.text = header_right
     sheet.oddFooter.right.text = page_label
-    for column in wrap_columns:
-        for row in range(header_row, sheet.max_row + 1):
+    for row in range(header_row, sheet.max_row + 1):
+        lines = 1
+        for column in range(1, sheet.max_column + 1):
+            sheet.cell(row=row, column=column).alignment = Alignment(
+                wrap_text=column in wrap_columns, vertical="top"
+            )
+        for column in wrap_columns:
             cell = sheet.cell(row=row, column=column)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            width = sheet.column_dimensions[get_column_letter(column)].width or 10
+            lines = max(lines, math.ceil(len(str(cell.value or "")) / max(1.0, width - 2)))
+        # Neither openpyxl nor every spreadsheet program sizes a wrapped row by itself: without a
+        # height the wrapped lines print on top of the next row.
+        sheet.row_dimensions[row].height = LINE_POINTS * lines + 2
