@@ -228,7 +228,9 @@ def test_decisions_become_tasks_and_the_protocol(falun_cli: Cli) -> None:
     open_after = out.split("Öppna insatser efter mötet\n")[1].split("Lyfts till BRÅ")[0]
     # One row of an aligned table: the insats, where, who and by when side by side.
     assert re.search(r"\nÖkad närvaro vid +Bojsenburg, +Jonas Ek +2025-04-04\n", decided)
-    assert re.search(r"\nÖkad närvaro vid +Bojsenburg, +Jonas Ek +2025-04-04 +öppen\n", open_after)  # just decided
+    assert re.search(
+        r"\nÖkad närvaro vid +Bojsenburg, +Jonas Ek +2025-04-04 +öppen\n", open_after
+    )  # just decided
     assert "Inga öppna insatser" not in open_after
     code, out, _ = falun_cli("est", "lagesbild", "--kommun", "2080", "--cykel", "9", "--format", "json")
     assert code == 0

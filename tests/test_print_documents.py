@@ -12,7 +12,6 @@ import subprocess
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 from lxml import etree
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from documents.office import convert_files
 from documents.word import CELL_PADDING_PT, TWIPS_PER_PT, longest_word_pt
@@ -126,7 +125,9 @@ def _render(engine: sa.Engine, code: str, prefix: str, out: Path) -> None:
         )
         rhythm = rhythm_from_json(municipality.rhythm)
         number = FALUN_MEETING if code == "2080" else EMPTY_MEETING
-        agenda = compile_agenda(session, municipality, number, meeting_date(rhythm, number) - timedelta(days=2))
+        agenda = compile_agenda(
+            session, municipality, number, meeting_date(rhythm, number) - timedelta(days=2)
+        )
         (out / f"{prefix}-dagordning.docx").write_bytes(render_docx(agenda))
         (out / f"{prefix}-protokoll.docx").write_bytes(
             render_docx(compile_agenda(session, municipality, number), PROTOCOL)
@@ -138,7 +139,7 @@ def _render(engine: sa.Engine, code: str, prefix: str, out: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def printed(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Printed]]:
+def printed(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Printed]:
     """Every document of both kommuner, and its PDF from one LibreOffice run."""
     require_program("soffice")
     folder = tmp_path_factory.mktemp("utskrift")
@@ -153,7 +154,7 @@ def printed(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     converted = convert_files(sources, folder / "pdf")
     documents = {source.stem: Printed(source, pdf) for source, pdf in converted.items()}
     documents |= {path.stem: Printed(path, path) for path in out.glob("*-arshjul.pdf")}
-    yield documents
+    return documents
 
 
 def _pages(pdf: Path) -> list[tuple[float, float]]:
@@ -272,14 +273,24 @@ def test_documents_are_swedish(printed: dict[str, Printed]) -> None:
 def test_report_has_contents_with_page_numbers(printed: dict[str, Printed]) -> None:
     """The report's contents list shows on the first page with page numbers that LibreOffice computed."""
     first = subprocess.run(
-        [require_program("pdftotext"), "-f", "1", "-l", "1", "-layout", str(printed["falun-rapport"].pdf), "-"],
+        [
+            require_program("pdftotext"),
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-layout",
+            str(printed["falun-rapport"].pdf),
+            "-",
+        ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     assert "Innehåll" in first
     numbers = [
-        int(found) for found in re.findall(r"Fokusområde \d\.(?:(?!Fokusområde).)*?\.{4,} *(\d+)", first, re.DOTALL)
+        int(found)
+        for found in re.findall(r"Fokusområde \d\.(?:(?!Fokusområde).)*?\.{4,} *(\d+)", first, re.DOTALL)
     ]
     assert len(numbers) == 3
     assert numbers == sorted(numbers)
@@ -302,7 +313,9 @@ def test_status_sheet_prints_one_page_wide(printed: dict[str, Printed]) -> None:
         assert width > height
 
 
-def test_empty_period_is_said_in_words(printed: dict[str, Printed], sqlite_template: Path, tmp_path: Path) -> None:
+def test_empty_period_is_said_in_words(
+    printed: dict[str, Printed], sqlite_template: Path, tmp_path: Path
+) -> None:
     """A period without incidents: a sentence, no chart, no table of zeros, no percentage from nothing."""
     text = _pdf_text(printed["tom-dagordning"].pdf)
     assert "Inga händelser rapporterades under perioden" in text
@@ -318,7 +331,9 @@ def test_empty_period_is_said_in_words(printed: dict[str, Printed], sqlite_templ
     assert "Inga händelser rapporterades" in render_text(agenda)
 
 
-def test_protocol_records_attendance_and_the_insatser_open_after_the_meeting(printed: dict[str, Printed]) -> None:
+def test_protocol_records_attendance_and_the_insatser_open_after_the_meeting(
+    printed: dict[str, Printed],
+) -> None:
     """The protocol says who was there and who was not, and lists the insats just decided among the
     open ones; the agenda fills in the next meeting."""
     protocol = _pdf_text(printed["falun-protokoll"].pdf)
@@ -340,7 +355,18 @@ def test_first_pages_are_kept_as_png_for_a_person_to_look_at(printed: dict[str, 
     for name, document in sorted(printed.items()):
         stem = ARTEFACTS / name
         subprocess.run(
-            [require_program("pdftoppm"), "-png", "-r", "50", "-f", "1", "-l", "2", str(document.pdf), str(stem)],
+            [
+                require_program("pdftoppm"),
+                "-png",
+                "-r",
+                "50",
+                "-f",
+                "1",
+                "-l",
+                "2",
+                str(document.pdf),
+                str(stem),
+            ],
             check=True,
         )
     written = sorted(ARTEFACTS.glob("*.png"))
