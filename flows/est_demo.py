@@ -25,9 +25,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import select
 
-from flows.est import meeting_date
-from flows.est_agenda import compile_agenda, write_documents
-from flows.est_decisions import record_decision
+from flows.est import est_members, meeting_date
+from flows.est_agenda import PROTOCOL, compile_agenda, write_documents
+from flows.est_decisions import record_attendance, record_decision
 from flows.est_situation import close_period
 from models.db import transaction
 from models.directory import Person
@@ -323,8 +323,14 @@ def run_demo(engine: sa.Engine, out_dir: Path, year: int = 2025) -> DemoSummary:
                     intervention.closed_on = intervention.due_date
                     session.add(intervention)
         last = numbers[-1]
+        # The meeting before: who came (all but the last two members), for its protocol.
+        record_attendance(session, municipality, last - 1, est_members(session, municipality_id)[:-2])
         agenda = compile_agenda(session, municipality, last, meeting_date(rhythm, last) - timedelta(days=2))
         paths = write_documents(agenda, out_dir)
+        protocol = compile_agenda(session, municipality, last - 1)
+        paths |= {
+            f"protokoll-{fmt}": path for fmt, path in write_documents(protocol, out_dir, PROTOCOL).items()
+        }
         problems = session.exec(
             select(PersistingProblem).where(PersistingProblem.municipality_id == municipality_id)
         ).all()
