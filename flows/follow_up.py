@@ -42,6 +42,7 @@ from models.rhythm import Rhythm, rhythm_from_json
 from models.task import Task, TaskKind, TaskState
 from models.working_days import add_working_days, previous_working_day
 from samordna.settings import TIMEZONE
+from samordna.text import half_year_name
 
 __all__ = [
     "Occasion",
@@ -257,7 +258,7 @@ def _create_tasks(
         task = Task(
             municipality_id=municipality_id,
             kind=TaskKind.STATUS_REPORT,
-            subject=f"Statusrapport {occasion.period_label}: {shorten(measure.title)}",
+            subject=f"Statusrapport {half_year_name(occasion.period_label)}: {shorten(measure.title)}",
             due_date=occasion.due_date,
             idempotency_key=status_task_key(measure_id, occasion.period_label),
             measure_id=measure_id,
@@ -392,7 +393,8 @@ def _compile(
     if not getattr(result, "rowcount", 0):
         return None
     subject = (
-        f"Uppföljning {round_.period_label} sammanställd inför {forum} {round_.meeting_date.isoformat()}: "
+        f"Uppföljningen för {half_year_name(round_.period_label)} sammanställd inför {forum} "
+        f"{round_.meeting_date.isoformat()}: "
         f"{reported} av {len(mine)} statusrapporter inkomna, {missing} saknas"
     )
     return Event(

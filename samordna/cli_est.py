@@ -240,7 +240,7 @@ CYKEL_OPTION = click.option(
 @KOMMUN_OPTION
 @click.pass_context
 def situation(ctx: click.Context, cykel: int | None, fmt: str, kommun: str | None) -> None:
-    """Visa EST-lägesbilden för en period (antal, förändring, hot-spots, ihållande problem)."""
+    """Visa EST-lägesbilden för en period (antal, förändring, brännpunkter, ihållande problem)."""
     from flows.est_agenda import compile_agenda, render_situation_text  # noqa: PLC0415 - flows import Prefect
 
     with transaction(engine_of(ctx)) as session:
