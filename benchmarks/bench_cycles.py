@@ -25,8 +25,8 @@ from sqlmodel import select
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from flows.daily_sweep import run_daily_sweep
-from flows.follow_up import compile_due_rounds, run_follow_up_cycle
+from cycles.daily_sweep import run_daily_sweep
+from cycles.follow_up import compile_due_rounds, run_follow_up_cycle
 from importers.directory_import import import_directory_file
 from importers.plan_import import import_plan_file
 from models.db import make_engine, migrate, transaction

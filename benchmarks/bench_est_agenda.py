@@ -1,6 +1,6 @@
 """Benchmark: compile and render one EST agenda over a busy period. Prints figures; asserts nothing.
 
-Falun's example directory, two years of generated incidents (flows/est_demo.py, about 2,800), and one
+Falun's example directory, two years of generated incidents (services/demo.py, about 2,800), and one
 EST period of exactly 2,000 incidents (EST-53, the meeting of 2027-01-05). Then, timed: compiling the
 agenda (the EST-lägesbild's SQL aggregates: category × area for the period, the previous period, a year
 back and 26 periods of streaks; hot-times; open insatser; participants), drawing its three charts, and
@@ -28,14 +28,14 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from flows.est import meeting_date
-from flows.est_agenda import agenda_charts, compile_agenda, render_docx, render_html, render_ics
-from flows.est_demo import generate_incidents
+from cycles.est_calendar import meeting_date
 from importers.directory_import import import_directory_file
 from models.db import make_engine, migrate, transaction
 from models.incident import store_incidents
 from models.municipality import find_municipality
 from models.rhythm import rhythm_from_json
+from reports.est_agenda import agenda_charts, compile_agenda, render_docx, render_html, render_ics
+from services.demo import generate_incidents
 
 NUMBER = 53
 PERIOD_INCIDENTS = 2000

@@ -20,9 +20,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.follow_up_report import compile_report, parse_period
-from flows.plan_export import export_plan_xlsx
-from flows.report_documents import draw_charts, report_docx, report_html
 from models.db import make_engine, migrate, transaction
 from models.enums import MeasureStatus
 from models.escalation import Escalation, EscalationReason
@@ -31,6 +28,9 @@ from models.indicator import Indicator, IndicatorValue
 from models.municipality import Municipality
 from models.plan import ActionPlan, FocusArea, Measure, StatusReport
 from models.task import Task, TaskKind, TaskState
+from reports.follow_up_report import compile_report, parse_period
+from reports.plan_export import export_plan_xlsx
+from reports.report_documents import draw_charts, report_docx, report_html
 
 ROUNDS = (
     ("2024H1", date(2024, 5, 21)),

@@ -23,13 +23,13 @@ sys.path.insert(0, str(REPO))
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
-from flows.sspf import run_sspf_cycle
+from cycles.sspf import run_sspf_cycle
 from importers.directory_import import import_directory_file
 from models import audit
 from models.audit import AuditAction, AuditRecord
 from models.crypto import Keyring
 from models.db import make_engine, migrate, transaction
-from models.directory import Organisation
+from models.directory import Organisation, person_by_email
 from models.municipality import find_municipality
 from models.personnummer import luhn_check_digit
 from models.sspf import (
@@ -43,7 +43,6 @@ from models.sspf import (
     SspfRole,
     SspfRoleGrant,
     case_code,
-    person_by_email,
     reencrypt_all,
 )
 from models.sspf_access import require_case, user_of

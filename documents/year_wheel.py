@@ -1,7 +1,7 @@
 """The årshjul: a year drawn as a wheel, months around, one ring per kind of event, on an A4 page.
 
 Plain values in, bytes out (SVG, PNG or PDF): the caller decides which events and words
-(``flows.year_wheel``). January starts at the top and the year runs clockwise, as paper årshjul do.
+(``reports.year_wheel``). January starts at the top and the year runs clockwise, as paper årshjul do.
 The figure is an A4 page in portrait (8.27 × 11.69 in), so its font sizes are the printed sizes: the
 wheel with the month names in full on the upper half, and under it the calendar, a box per month
 listing each event's day and name (8 pt) with a dot in its ring's colour, so every date can be read

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from prefect import flow
 
+from core.settings import get_settings
 from models.db import make_engine
 from notifications.delivery import deliver_due
-from samordna.settings import get_settings
 
 
 @flow(name="leverans", description="Utkorgen: leverera väntande meddelanden med apprise.")

@@ -15,8 +15,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,3 +87,45 @@ def local_server(port: int, log_file: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class ServeStart:
+    """What `samordna serve` tells the person when the deployments are registered."""
+
+    api_url: str
+    home: Path
+    own_server: bool
+    deployments: list[DeclaredDeployment]
+
+
+def serve_declared(prefect_yaml: Path, port: int, home: Path, on_start: Callable[[ServeStart], None]) -> None:
+    """Serve every deployment of ``prefect_yaml`` from this process until interrupted.
+
+    Starts a local Prefect server unless ``PREFECT_API_URL`` names one; ``on_start`` is called once the
+    deployments are built, before serving begins.
+    """
+    from prefect import serve  # noqa: PLC0415 - Prefect reads its settings at import: after configure_prefect
+    from prefect.deployments.runner import RunnerDeployment  # noqa: PLC0415 - as above
+    from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415 - as above
+
+    from flows.schedules import load_schedules  # noqa: PLC0415 - imports Prefect, as above
+
+    existing = os.environ.get("PREFECT_API_URL")
+    server = nullcontext(existing) if existing else local_server(port, home / "server.log")
+    os.chdir(prefect_yaml.parent)  # prefect.yaml's entrypoints are relative to the repository
+    with server as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
+        schedules = load_schedules(prefect_yaml)
+        declared = declared_deployments(prefect_yaml)
+        deployments = [
+            RunnerDeployment.from_entrypoint(
+                entry.entrypoint,
+                name=entry.name,
+                schedules=schedules.get(entry.name),
+                parameters=entry.parameters,
+                description=entry.description or None,
+            )
+            for entry in declared
+        ]
+        on_start(ServeStart(api_url, home, not existing, declared))
+        serve(*deployments, pause_on_shutdown=False, print_starting_message=False)

@@ -20,27 +20,28 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from flows.cycles import CYCLES
-from flows.est import meeting_at
-from flows.orchestration import municipality_codes, run_cycle
+from core.clock import STOCKHOLM, moment_of
+from cycles.daily_sweep import ANSWER_WINDOW_DAYS
+from cycles.est_calendar import meeting_at
 from flows.schedules import instants, load_schedules
 from models.db import make_engine, migrate, transaction
 from models.directory import Person
 from models.enums import MeasureStatus
-from models.municipality import find_municipality
-from models.plan import Measure, StatusReport
-from models.records import Event, moment_of
+from models.municipality import Municipality, find_municipality
+from models.plan import StatusReport
+from models.records import Event
 from models.rhythm import rhythm_from_json
 from models.task import Task, TaskKind, TaskState
 from models.working_days import add_working_days, is_working_day
-from samordna.settings import TIMEZONE
+from services.cycles import CYCLES, kommun_codes, run_cycle
+from services.status import StatusReportCommand, record_status_report
 
-STOCKHOLM = ZoneInfo(TIMEZONE)
+# Ansvariga answer before the daily sweep at 07:00, so the sweep of the day already sees the answer.
+ANSWER_TIME = time(6, 30)
 # How answering ansvariga report, by weight: most say the work goes on.
 REPORTED_STATUSES = (
     (MeasureStatus.ONGOING, 70),
@@ -108,7 +109,7 @@ def scheduled_instants(
     schedules = load_schedules(schedule_file)
     found: list[tuple[datetime, str]] = []
     for name, spec in CYCLES.items():
-        if name == "est":
+        if name == "est" or not spec.simulated:
             continue
         for schedule in schedules.get(spec.deployment, []):
             found.extend((instant, name) for instant in instants(schedule, window_start, window_end))
@@ -132,7 +133,7 @@ def simulate(
         source.dispose()
     result = SimulationResult(options)
     try:
-        for code in municipality_codes(engine, options.kommun):
+        for code in kommun_codes(engine, options.kommun):
             with transaction(engine) as session:
                 municipality = find_municipality(session, code)
                 rhythm_json = dict(municipality.rhythm) if municipality else {}
@@ -176,44 +177,50 @@ def answer_tasks(session: Session, code: str, as_of: date, options: SimulationOp
         person = session.get(Person, task.assignee_person_id)
         name = person.name if person else ""
         if task.kind is TaskKind.STATUS_REPORT and task.measure_id is not None:
-            status = _report(session, task, as_of, rng, name)
-            if status is not None:
+            answered = _report(session, task, as_of, rng, name)
+            if answered is not None:
+                status, effects = answered
                 answers.append(Event(as_of, "svar", f"{task.subject}: {status.value}", name))
+                answers.extend(effects)
         else:
             task.state = TaskState.DONE
-            task.closed_at = moment_of(as_of, time(6, 30))
+            task.closed_at = moment_of(as_of, ANSWER_TIME)
             session.add(task)
             answers.append(Event(as_of, "svar", task.subject, name))
     return answers
 
 
-def _report(session: Session, task: Task, as_of: date, rng: random.Random, name: str) -> MeasureStatus | None:
-    # One answer per task: a report after the previous round's due date answers this round.
+def _report(
+    session: Session, task: Task, as_of: date, rng: random.Random, name: str
+) -> tuple[MeasureStatus, list[Event]] | None:
+    """The ansvarig answers through the same service as the command line and the web: the report
+    closes the task and resolves what it answers at once. None when the measure already has this
+    round's answer (one answer per task: a report after the previous round's due date answers it)."""
     already = session.exec(
         select(StatusReport.id).where(
             StatusReport.measure_id == task.measure_id,
-            col(StatusReport.reported_on) >= task.due_date - timedelta(days=60),
+            col(StatusReport.reported_on) >= task.due_date - timedelta(days=ANSWER_WINDOW_DAYS),
         )
     ).first()
-    if already is not None:
+    municipality = session.get(Municipality, task.municipality_id)
+    if already is not None or municipality is None:
         return None
     statuses = [status for status, _ in REPORTED_STATUSES]
     weights = [weight for _, weight in REPORTED_STATUSES]
     status = rng.choices(statuses, weights=weights)[0]
-    session.add(
-        StatusReport(
-            municipality_id=task.municipality_id,
-            measure_id=task.measure_id or 0,
-            reported_on=as_of,
-            status=status,
-            reporter_person_id=task.assignee_person_id,
-            reporter_name=name,
-            comment="(simulerad rapport)",
-            source="simulering",
-        )
+    command = StatusReportCommand(
+        task.measure_id or 0,
+        status,
+        reported_on=as_of,
+        comment="(simulerad rapport)",
+        reporter_name=name,
+        reporter_person_id=task.assignee_person_id,
+        source="simulering",
     )
-    measure = session.get(Measure, task.measure_id)
-    if measure is not None:
-        measure.status = status
-        session.add(measure)
-    return status
+    outcome = record_status_report(session, municipality, command, now=moment_of(as_of, ANSWER_TIME))
+    effects = [Event(as_of, "uppgift klar", closed.subject, name) for closed in outcome.closed_tasks]
+    effects.extend(
+        Event(as_of, "eskalering löst", f"{row.subject} – {row.resolution}", "", row.level)
+        for row in outcome.resolved
+    )
+    return status, effects

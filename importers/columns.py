@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.text import fold
 from importers.tables import Sheet
 
 
@@ -67,13 +67,6 @@ ALIASES: dict[Field, tuple[str, ...]] = {
 
 # Characters OCR put where å, ä and ö stood in the stadsdel template ("6ka" for "öka").
 _OCR = str.maketrans({"6": "o", "é": "e", "è": "e", "|": "i"})
-
-
-def fold(text: str) -> str:
-    """Casefolded, without diacritics or punctuation, single-spaced: how names are compared."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", stripped).split())
 
 
 def _fold_header(text: str) -> str:

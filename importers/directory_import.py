@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 from sqlmodel import Session, select
 
 from importers.problems import ImportFailedError, Location, Problem
+from importers.tables import file_kind
 from models.directory import Forum, ForumMeeting, ForumMember, Organisation, OrganisationContact, Person
 from models.enums import ForumKind
 from models.municipality import KOMMUNKOD, Municipality
@@ -52,7 +53,7 @@ def read_directory(path: Path) -> DirectoryDraft:
     where = Location(path)
     if not path.is_file():
         raise ImportFailedError([Problem(where, "filen finns inte.")])
-    if path.suffix.casefold() not in {".yaml", ".yml"}:
+    if file_kind(path) != "YAML":
         raise ImportFailedError([Problem(where, "katalogen ska vara en YAML-fil (.yaml).")])
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -26,7 +26,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from importers.columns import fold
+from core.text import fold
 from importers.problems import ImportFailedError, Location, Problem
 from importers.tables import Sheet, column_letter, read_sheets
 from models.incident import (
@@ -179,7 +179,7 @@ class _ListReader:
         values = {name: cell.text if cell is not None else "" for name, cell in cells.items()}
         if not any(values.values()):
             return
-        sheet_name = sheet.name if self.path.suffix.casefold() in {".xlsx", ".xlsm"} else None
+        sheet_name = sheet.shown_name
         row_number = sheet.row_number(index)
         header = sheet.rows[header_index]
         where = {

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from importers.columns import fold
+from core.text import fold
 from importers.problems import ImportFailedError, Location, Problem
 from importers.tables import Sheet, column_letter, read_sheets
 from models.indicator import Indicator, IndicatorValue, normalise_source
@@ -149,12 +149,11 @@ def _header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
 
 def _read(file: Path, problems: list[Problem]) -> list[_Row]:
     rows: list[_Row] = []
-    is_workbook = file.suffix.lower() in {".xlsx", ".xlsm"}
     for sheet in read_sheets(file):
-        sheet_name = sheet.name if is_workbook else None
+        sheet_name = sheet.shown_name
         header = _header(sheet)
         if header is None:
-            if any(cell.text for row in sheet.rows for cell in row) and not is_workbook:
+            if any(cell.text for row in sheet.rows for cell in row) and not sheet.in_workbook:
                 problems.append(
                     Problem(
                         Location(file, sheet_name), "hittade ingen rubrikrad med Indikator, Period och Värde."

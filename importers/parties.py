@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from importers.columns import fold
+from core.text import fold
 
 
 class PartyKind(StrEnum):

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from importers.columns import HEADER_SEARCH_ROWS, ColumnMatch, Field, find_header, fold, match_column
+from core.text import fold
+from importers.columns import HEADER_SEARCH_ROWS, ColumnMatch, Field, find_header, match_column
 from importers.follow_up import FollowUp, parse_follow_up
 from importers.periods import InvalidDateError, Period, parse_period
 from importers.problems import Location, Problem

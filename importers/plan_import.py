@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, delete, select
 
+from core.text import fold
 from importers.columns import Field, parse_mapping
 from importers.parties import DirectoryEntry, DirectoryIndex, PartyKind
 from importers.plan_draft import MeasureDraft, PlanDraft, PlanFacts, build_draft
@@ -278,7 +279,6 @@ def _write(
 def _area_for(name: str, area_ids: dict[str, int]) -> int | None:
     if not name:
         return None
-    from importers.columns import fold  # noqa: PLC0415 - local: only needed here
 
     wanted = fold(name)
     for title, area_id in area_ids.items():

@@ -5,35 +5,35 @@
 date), Status (empty; an Excel list of the six statuses), Framsteg %, Kommentar, Nästa steg and
 Datum (the report's date; empty means the day of the import).
 
-``import_status_sheet`` reads such a sheet back, as XLSX or CSV. Headers are found by name, whatever
+``read_status_rows`` reads such a sheet back, as XLSX or CSV. Headers are found by name, whatever
 their case, diacritics or order, in the first rows of every sheet; Id and Status are required, the
 other columns optional and unknown columns ignored. A row without a status is skipped (not
 answered yet). Every row is checked before anything is written: an unknown measure id, the same
 measure twice, a status that is not one of planerad, pågående, försenad, avstannad, genomförd,
 avbruten, a progress that is not a whole number from 0 to 100, an impossible or future date. Any
 problem raises ImportFailedError with every problem found, each with its file, sheet, row and
-column; nothing is written. Then each row is recorded through ``flows.reporting.record_status_report``
-(which closes the tasks it answers and resolves the escalations whose cause is gone). The reporter's
-name is the row's Ansvarig. Nothing here commits.
+column. ``services.status.import_status_sheet`` then records each row (which closes the tasks it
+answers and resolves the escalations whose cause is gone). The reporter's name is the row's Ansvarig.
+Nothing here writes to the database.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlmodel import Session, col, select
 
-from documents.sheets import print_setup
-from flows.reporting import ReportError, ReportOutcome, record_status_report
-from importers.columns import fold
+from core.clock import STOCKHOLM, local_day
+from core.text import fold, swedish_date
 from importers.periods import InvalidDateError, parse_period
 from importers.problems import ImportFailedError, Location, Problem
 from importers.tables import Cell, Sheet, column_letter, read_sheets
@@ -42,16 +42,14 @@ from models.enums import MeasureStatus
 from models.municipality import Municipality
 from models.plan import Measure
 from models.task import Task, TaskKind, TaskState
-from samordna.settings import TIMEZONE
-from samordna.text import swedish_date
 
 __all__ = [
     "HEADERS",
-    "ImportSummary",
+    "SOURCE",
     "StatusRow",
-    "import_status_sheet",
     "parse_report_date",
     "parse_status",
+    "read_status_rows",
     "write_status_sheet",
 ]
 
@@ -61,7 +59,7 @@ HEADER_SEARCH_ROWS = 20
 HEADER_ROW = 4  # under a title and a line of instructions
 MAX_PERCENT = 100
 # Characters per column: narrow enough that the sheet prints one A4 page wide at a legible size
-# (documents.sheets.print_setup); the text columns wrap.
+# (``_print_on_a4``); the text columns wrap.
 _WIDTHS = (7, 45, 22, 11, 13, 11, 35, 30, 11)
 _WRAPPED = (2, 3, 7, 8)
 _PERCENT = re.compile(r"^(\d{1,4})\s*%?$")
@@ -98,24 +96,6 @@ class StatusRow:
     reporter_name: str
 
 
-@dataclass(slots=True)
-class ImportSummary:
-    """What a status import read and did."""
-
-    file: Path
-    rows: list[StatusRow] = field(default_factory=list)
-    skipped: int = 0  # rows with an id but no status: not answered yet
-    outcomes: list[ReportOutcome] = field(default_factory=list)
-
-    @property
-    def tasks_closed(self) -> int:
-        return sum(len(outcome.closed_tasks) for outcome in self.outcomes)
-
-    @property
-    def escalations_resolved(self) -> int:
-        return sum(len(outcome.resolved) for outcome in self.outcomes)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Values
 
@@ -149,17 +129,13 @@ def _parse_percent(text: str) -> int:
     return value
 
 
-def _local_day(now: datetime) -> date:
-    return now.astimezone(ZoneInfo(TIMEZONE)).date()
-
-
 # ---------------------------------------------------------------------------------------------------
 # Writing the sheet
 
 
 def _open_status_tasks(session: Session, municipality_id: int, as_of: date) -> list[Task]:
     """Open status tasks that exist on ``as_of`` (created before the next day began), by due date."""
-    next_day = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=ZoneInfo(TIMEZONE))
+    next_day = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=STOCKHOLM)
     return list(
         session.exec(
             select(Task)
@@ -173,6 +149,51 @@ def _open_status_tasks(session: Session, municipality_id: int, as_of: date) -> l
             .order_by(col(Task.due_date), col(Task.id))
         )
     )
+
+
+A4_PAPER = 9  # the paper size code for A4 in SpreadsheetML
+LINE_POINTS = 13.0  # one line of 11 pt text
+
+
+def _print_on_a4(
+    sheet: Any,
+    *,
+    header_row: int,
+    header_left: str = "",
+    header_right: str = "",
+    page_label: str = "Sida &P av &N",
+    wrap_columns: tuple[int, ...] = (),
+) -> None:
+    """A4 landscape, one page wide, the header row repeated on each page, a print area that ends at
+    the last filled column, "Sida N av M" in the footer; the given columns (1-based) wrap their text
+    so a long cell makes a taller row instead of a wider page. Excel and LibreOffice print a sheet at
+    100 % unless told otherwise: this sheet came out four pages wide."""
+    sheet.page_setup.paperSize = A4_PAPER
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.75
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    last_column = get_column_letter(max(1, sheet.max_column))
+    sheet.print_area = f"A1:{last_column}{max(sheet.max_row, header_row)}"
+    sheet.oddHeader.left.text = header_left
+    sheet.oddHeader.right.text = header_right
+    sheet.oddFooter.right.text = page_label
+    for row in range(header_row, sheet.max_row + 1):
+        lines = 1
+        for column in range(1, sheet.max_column + 1):
+            sheet.cell(row=row, column=column).alignment = Alignment(
+                wrap_text=column in wrap_columns, vertical="top"
+            )
+        for column in wrap_columns:
+            cell = sheet.cell(row=row, column=column)
+            width = sheet.column_dimensions[get_column_letter(column)].width or 10
+            lines = max(lines, math.ceil(len(str(cell.value or "")) / max(1.0, width - 2)))
+        # Neither openpyxl nor every spreadsheet program sizes a wrapped row by itself: without a
+        # height the wrapped lines print on top of the next row.
+        sheet.row_dimensions[row].height = LINE_POINTS * lines + 2
 
 
 def write_status_sheet(session: Session, municipality: Municipality, path: Path, as_of: date) -> int:
@@ -244,7 +265,7 @@ def write_status_sheet(session: Session, municipality: Municipality, path: Path,
     sheet["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(HEADERS))
     sheet.row_dimensions[2].height = 45
-    print_setup(
+    _print_on_a4(
         sheet,
         header_row=header_row,
         header_left=municipality.name,
@@ -394,8 +415,7 @@ def read_status_rows(
     Also returns how many rows had an id but no status.
     """
     sheets = read_sheets(path)
-    tabular = path.suffix.casefold() in {".csv", ".txt"}
-    checker = _Checker(session, municipality, path, _local_day(now))
+    checker = _Checker(session, municipality, path, local_day(now))
     rows: list[StatusRow] = []
     skipped = 0
     any_header = False
@@ -404,7 +424,7 @@ def read_status_rows(
         if columns is None:
             continue
         any_header = True
-        shown = None if tabular else sheet
+        shown = sheet if sheet.in_workbook else None
         for index in range(columns.index + 1, len(sheet.rows)):
             checked = checker.check_row(sheet, shown, columns, index)
             if checked is not None:
@@ -422,43 +442,3 @@ def read_status_rows(
     if checker.problems:
         raise ImportFailedError(checker.problems)
     return rows, skipped
-
-
-def import_status_sheet(
-    session: Session, municipality: Municipality, path: Path, *, now: datetime
-) -> ImportSummary:
-    """Check the whole sheet, then record every answered row (module docstring). Never commits."""
-    rows, skipped = read_status_rows(session, municipality, path, now=now)
-    summary = ImportSummary(file=path, rows=rows, skipped=skipped)
-    for row in rows:
-        try:
-            outcome = record_status_report(
-                session,
-                municipality,
-                row.measure_id,
-                status=row.status,
-                reported_on=row.reported_on,
-                comment=row.comment,
-                progress_percent=row.progress_percent,
-                next_step=row.next_step,
-                reporter_name=row.reporter_name,
-                source=SOURCE,
-                now=now,
-            )
-        except ReportError as error:  # checked above; kept so a slip still names the row
-            raise ImportFailedError([Problem(row.location, str(error))]) from error
-        summary.outcomes.append(outcome)
-    return summary
-
-
-def outcome_lines(outcomes: Sequence[ReportOutcome]) -> list[str]:
-    """One Swedish line per report, for the command line."""
-    lines = []
-    for outcome in outcomes:
-        status = outcome.report.status.value
-        change = f" (var {outcome.previous_status.value})" if outcome.status_changed else ""
-        lines.append(
-            f"Åtgärd {outcome.measure.id}: {status}{change}; "
-            f"{len(outcome.closed_tasks)} uppgifter klara, {len(outcome.resolved)} eskaleringar lösta"
-        )
-    return lines

@@ -47,12 +47,32 @@ class Sheet:
     # Row numbers as the user sees them (spreadsheet rows; YAML item numbers).
     row_numbers: list[int] = field(default_factory=list)
     row_label: str = "rad"
+    in_workbook: bool = False  # a sheet of an XLSX workbook: messages name it
 
     def row_number(self, index: int) -> int:
         return self.row_numbers[index] if self.row_numbers else index + 1
 
+    @property
+    def shown_name(self) -> str | None:
+        """The sheet's name where a message should show it (a workbook's sheet), else None."""
+        return self.name if self.in_workbook else None
 
-SUPPORTED = {".xlsx": "XLSX", ".xlsm": "XLSX", ".csv": "CSV", ".txt": "CSV", ".yaml": "YAML", ".yml": "YAML"}
+
+FILE_KINDS = {
+    ".xlsx": "XLSX",
+    ".xlsm": "XLSX",
+    ".csv": "CSV",
+    ".txt": "CSV",
+    ".yaml": "YAML",
+    ".yml": "YAML",
+    ".json": "JSON",
+}
+TABLE_KINDS = frozenset({"XLSX", "CSV", "YAML"})  # what read_sheets reads as sheets of rows
+
+
+def file_kind(path: Path) -> str | None:
+    """XLSX, CSV, YAML or JSON by the file's name; None for a format Samordna does not read."""
+    return FILE_KINDS.get(path.suffix.casefold())
 
 
 def read_sheets(path: Path) -> list[Sheet]:
@@ -62,9 +82,11 @@ def read_sheets(path: Path) -> list[Sheet]:
         raise ImportFailedError([Problem(where, "filen finns inte.")])
     if not path.is_file():
         raise ImportFailedError([Problem(where, "är ingen fil.")])
-    kind = SUPPORTED.get(path.suffix.casefold())
-    if kind is None:
-        known = ", ".join(sorted({suffix.lstrip(".") for suffix in SUPPORTED}))
+    kind = file_kind(path)
+    if kind not in TABLE_KINDS:
+        known = ", ".join(
+            sorted(suffix.lstrip(".") for suffix, found in FILE_KINDS.items() if found in TABLE_KINDS)
+        )
         raise ImportFailedError(
             [
                 Problem(
@@ -106,7 +128,7 @@ def _read_xlsx(path: Path) -> list[Sheet]:
                     for column_index, value in enumerate(row, start=1)
                 ]
             )
-        sheets.append(Sheet(worksheet.title, rows))
+        sheets.append(Sheet(worksheet.title, rows, in_workbook=True))
     return sheets
 
 

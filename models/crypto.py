@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from samordna.settings import Settings
+from core.settings import Settings
 
 
 class KeyringError(ValueError):

@@ -11,6 +11,7 @@ from datetime import date, time
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from core.text import fold
 from models.enums import ForumKind
 from models.types import StrEnumType
 
@@ -149,3 +150,34 @@ def forum_members(session: Session, forum_id: int) -> list[Person]:
 def persons_with_role(session: Session, municipality_id: int, role: str) -> list[Person]:
     """The kommun's persons who hold ``role`` (bra_samordnare, kommunledning, …), by name."""
     return [person for person in persons(session, municipality_id) if role in person.roles]
+
+
+def person_by_email(session: Session, municipality_id: int, email: str) -> Person | None:
+    """The kommun's person with this e-mail address (case-insensitive), if any."""
+    return session.exec(
+        select(Person).where(
+            Person.municipality_id == municipality_id, sa.func.lower(Person.email) == email.strip().lower()
+        )
+    ).first()
+
+
+def find_persons(session: Session, municipality_id: int, text: str) -> list[Person]:
+    """The kommun's persons whose e-mail address, name or an alias is ``text`` (folded, so "Åsa Ek",
+    "asa ek" and "ÅSA EK" all match)."""
+    wanted = fold(text)
+    if not wanted:
+        return []
+    return [
+        person
+        for person in persons(session, municipality_id)
+        if wanted in {fold(person.email), fold(person.name), *(fold(alias) for alias in person.aliases)}
+    ]
+
+
+def find_organisation(session: Session, municipality_id: int, name: str) -> Organisation | None:
+    """The kommun's organisation named ``name`` or by one of its aliases (folded), if any."""
+    wanted = fold(name)
+    for organisation in organisations(session, municipality_id):
+        if wanted in {fold(organisation.name), *(fold(alias) for alias in organisation.aliases)}:
+            return organisation
+    return None

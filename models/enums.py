@@ -20,6 +20,10 @@ class MeasureStatus(StrEnum):
     CANCELLED = "avbruten"
 
 
+# A measure in one of these is done with: no status tasks, no stall, no escalation for an end date.
+FINISHED_STATUSES = frozenset({MeasureStatus.COMPLETED, MeasureStatus.CANCELLED})
+
+
 class FollowUpFrequency(StrEnum):
     """How often a measure is followed up (uppföljning)."""
 

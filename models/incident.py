@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -22,6 +21,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, select
 
+from core.text import fold
 from models.personnummer import find_personnummer
 from models.records import insert_many
 from models.rhythm import Rhythm
@@ -281,12 +281,6 @@ class FieldProblem:
     message: str
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", stripped).split())
-
-
 def area_names(rhythm: Rhythm) -> list[str]:
     """Every name and alias of the kommun's areas: places, not persons."""
     return [name for area in rhythm.est.areas for name in (area.name, *area.aliases)]
@@ -295,12 +289,12 @@ def area_names(rhythm: Rhythm) -> list[str]:
 def find_area(text: str, rhythm: Rhythm, *, within: bool = False) -> str | None:
     """The area ``text`` names (its name or an alias, folded); with ``within``, also an area named
     anywhere inside a longer text (a police summary). None when no area matches."""
-    folded = _fold(text)
+    folded = fold(text)
     if not folded:
         return None
     for area in rhythm.est.areas:
         for name in (area.name, *area.aliases):
-            key = _fold(name)
+            key = fold(name)
             if key == folded or (within and re.search(rf"\b{re.escape(key)}\b", folded)):
                 return area.name
     return None
@@ -308,11 +302,11 @@ def find_area(text: str, rhythm: Rhythm, *, within: bool = False) -> str | None:
 
 def find_category(text: str, rhythm: Rhythm) -> str | None:
     """The category key ``text`` names: its key or its name, folded."""
-    folded = _fold(text)
+    folded = fold(text)
     for category in rhythm.est.categories:
-        if folded in {_fold(category.key), _fold(category.name)}:
+        if folded in {fold(category.key), fold(category.name)}:
             return category.key
-        if "/" in category.name and folded in {_fold(part) for part in category.name.split("/")}:
+        if "/" in category.name and folded in {fold(part) for part in category.name.split("/")}:
             return category.key
     return None
 
@@ -409,12 +403,12 @@ def content_key(
             given.occurred_on,
             given.occurred_time,
             given.part_of_day,
-            _fold(given.area),
-            _fold(given.place),
-            _fold(given.category),
-            _fold(given.organisation),
+            fold(given.area),
+            fold(given.place),
+            fold(given.category),
+            fold(given.organisation),
             given.severity,
-            _fold(given.description),
+            fold(given.description),
             occurrence,
         )
     )

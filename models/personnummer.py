@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from core import clock
+
 SAMORDNINGSNUMMER_DAY_OFFSET = 60
 
 _SHAPE = re.compile(r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$")
@@ -67,7 +69,7 @@ def _century(yymmdd: str, separator: str, today: date) -> int:
 
 def parse_personnummer(text: str, *, today: date | None = None) -> Personnummer:
     """A valid personnummer or samordningsnummer, or PersonnummerError saying what is wrong."""
-    today = today or date.today()  # noqa: DTZ011 - a birth date is a calendar date, not a moment
+    today = today or clock.today()
     match = _SHAPE.match(text.strip().replace(" ", ""))
     if match is None:
         raise PersonnummerError("personnumret ska skrivas ÅÅMMDD-NNNN eller ÅÅÅÅMMDD-NNNN.")

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
-
-from samordna.settings import TIMEZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +41,12 @@ class Event:
         }
 
 
-def moment_of(as_of: date, at: time = time(12, 0)) -> datetime:
-    """The moment recorded for something a run on ``as_of`` did: ``at`` Europe/Stockholm, in UTC.
-
-    Built from the run's day, never from the clock, so a simulated or repeated run records the same.
-    """
-    return datetime.combine(as_of, at, tzinfo=ZoneInfo(TIMEZONE)).astimezone(UTC)
+def count_events(events: Sequence[Event]) -> dict[str, int]:
+    """How many events of each kind: what a run reports (no names, no subjects)."""
+    counts: dict[str, int] = {}
+    for event in events:
+        counts[event.kind] = counts.get(event.kind, 0) + 1
+    return counts
 
 
 def insert_once(session: Session, row: SQLModel, *, key: str | Sequence[str]) -> bool:

@@ -23,8 +23,8 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from core.clock import moment_of
 from models.directory import Person
-from models.records import moment_of
 from models.types import StrEnumType, UTCDateTime, utcnow
 
 ADULT_AGE = 18
@@ -390,14 +390,6 @@ def adult_on(birth: date) -> date:
         return birth.replace(year=birth.year + ADULT_AGE)
     except ValueError:
         return date(birth.year + ADULT_AGE, 3, 1)
-
-
-def person_by_email(session: Session, municipality_id: int, email: str) -> Person | None:
-    return session.exec(
-        select(Person).where(
-            Person.municipality_id == municipality_id, sa.func.lower(Person.email) == email.strip().lower()
-        )
-    ).first()
 
 
 # Directory roles (``roller:`` in the kommun's directory file) that carry an SSPF role.

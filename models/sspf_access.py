@@ -19,7 +19,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from models.directory import Person
+from models.directory import Person, person_by_email
 from models.sspf import (
     CaseRole,
     CaseState,
@@ -28,7 +28,6 @@ from models.sspf import (
     SspfRole,
     active_assignment,
     consent_refusal,
-    person_by_email,
     roles_of,
 )
 

@@ -67,9 +67,17 @@ def task_by_key(session: Session, idempotency_key: str) -> Task | None:
     return session.exec(select(Task).where(Task.idempotency_key == idempotency_key)).first()
 
 
-def open_tasks(session: Session, municipality_id: int, *, due_on_or_before: date | None = None) -> list[Task]:
-    """The kommun's open tasks by due date, optionally only those due by a date."""
+def open_tasks(
+    session: Session,
+    municipality_id: int,
+    *,
+    due_on_or_before: date | None = None,
+    assignee_person_id: int | None = None,
+) -> list[Task]:
+    """The kommun's open tasks by due date, optionally only those due by a date or of one person."""
     query = select(Task).where(Task.municipality_id == municipality_id, Task.state == TaskState.OPEN)
+    if assignee_person_id is not None:
+        query = query.where(Task.assignee_person_id == assignee_person_id)
     if due_on_or_before is not None:
         query = query.where(Task.due_date <= due_on_or_before)
     return list(session.exec(query.order_by(col(Task.due_date), col(Task.id))))

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from core import clock
+
 
 class NaiveDatetimeError(ValueError):
     """A naive datetime reached the database layer: that is a programming error, never user input."""
@@ -42,9 +44,9 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    """Now, aware, in UTC. Only edges (CLI, flows) call this; domain logic takes ``as_of``."""
-    return datetime.now(UTC)
+# Now, aware, in UTC: the clock's one implementation. Only edges (CLI, flows) call it; domain logic
+# takes ``as_of``.
+utcnow = clock.now
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -62,10 +62,10 @@ with warnings.catch_warnings():
     import apprise.utils.pgp
 import apprise.plugins.email.base as apprise_email
 
+from core.settings import Settings
+from core.templating import render
 from models.directory import Person
 from notifications.documents import Attachment
-from samordna.settings import Settings
-from samordna.text import render
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Composing the outbox: reminders become one digest per person and day, escalations a message each.
 
 ``enqueue_messages(session, municipality, as_of)`` runs in the caller's transaction, right after the
-daily sweep (``flows.daily_sweep.sweep_and_notify``), reads no clock and never commits. On a working
+daily sweep (``cycles.daily_sweep.sweep_and_notify``), reads no clock and never commits. On a working
 day ``as_of`` it writes:
 
 - **Digests** (MessageKind.DIGEST). Every Reminder of the kommun that no message has taken yet
@@ -40,15 +40,17 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from core.clock import moment_of
+from core.templating import render
+from core.text import shorten
 from models.directory import Person
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
 from models.outbox import MessageKind, OutboxMessage
-from models.records import Event, insert_many, moment_of
+from models.records import Event, insert_many
 from models.rhythm import rhythm_from_json
 from models.task import Reminder, Task, TaskKind, TaskState
 from models.working_days import is_working_day, previous_working_day, working_days_between
-from samordna.text import render
 
 __all__ = [
     "EVENT_KIND",
@@ -164,11 +166,6 @@ def runs_samordna(person: Person) -> bool:
     return "bra_samordnare" in (person.roles or [])
 
 
-def _short(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
 def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
@@ -198,7 +195,7 @@ def render_digest(
         "command_lead": STATUS_COMMAND_LEAD,
     }
     return Rendered(
-        subject=_short(digest_subject(items), SUBJECT_LIMIT),
+        subject=shorten(digest_subject(items), SUBJECT_LIMIT),
         text=render("notifications/digest.txt.j2", **context),
         html=render("notifications/digest.html.j2", **context),
     )
@@ -207,7 +204,7 @@ def render_digest(
 def escalation_subject(notice: EscalationNotice) -> str:
     """``ESKALERING: …`` at level 1, ``ESKALERING till kommunledningen: …`` at level 2."""
     prefix = "ESKALERING till kommunledningen" if notice.level >= EscalationLevel.MANAGEMENT else "ESKALERING"
-    return _short(f"{prefix}: {notice.subject}", SUBJECT_LIMIT)
+    return shorten(f"{prefix}: {notice.subject}", SUBJECT_LIMIT)
 
 
 def render_escalation(

@@ -51,6 +51,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
+from core.settings import Settings
 from models.db import transaction
 from models.directory import Person, persons_with_role
 from models.escalation import Escalation
@@ -58,7 +59,6 @@ from models.outbox import DeliveryAttempt, MessageKind, MessageState, OutboxMess
 from models.task import Reminder, Task, TaskState
 from notifications.channels import Target, fallback_targets, send, targets_for
 from notifications.documents import Attachment
-from samordna.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -1,67 +1,64 @@
-"""``samordna``: a thin command line over plain functions.
+"""``samordna``: a thin command line over the use cases in ``services/``.
 
-Each command opens one transaction, calls the importers or flows, and renders what a person reads
+Each command parses its options, calls a service in one transaction, and renders what a person reads
 from a template. Errors a user can cause end as a Swedish message and a non-zero exit, never as a
-traceback; an unexpected error is written to a log file and named as such.
+traceback; an unexpected error is written to a log file and named as such. Prefect is imported only by
+the commands that run flows, after ``configure_prefect`` has set its environment.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
-import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
-from contextlib import nullcontext
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from importers.directory_import import import_directory_file
+from core import clock
+from core.errors import DomainError
+from core.settings import Settings, get_settings
+from core.templating import render
+from flows.prefect_env import configure_prefect
 from importers.plan_draft import PlanFacts
-from importers.plan_import import ImportReport, import_plan_file
 from importers.problems import ImportFailedError
 from models import db
-from models.directory import forums, organisations, persons
-from models.municipality import KOMMUNKOD, Municipality, find_municipality, list_municipalities
-from models.plan import (
-    ActionPlan,
-    Measure,
-    MeasureParty,
-    focus_areas,
-    json_ready,
-    measure_flags,
-    measure_forums,
-    measure_parties,
-    measures,
-    plans,
-)
+from models.municipality import find_municipality, list_municipalities
+from models.plan import plans
 from samordna import cli_est, cli_reports, cli_sspf
 from samordna.cli_common import (
     EXAMPLES,
     KOMMUN_OPTION,
     PREFECT_YAML,
     UserError,
+    day_option,
     engine_of,
+    kommun_or_default,
     municipality_of,
     settings_of,
 )
 from samordna.clicksv import SwedishGroup, usage_error_message
-from samordna.prefect_env import configure_prefect
-from samordna.settings import TIMEZONE, Settings, get_settings
-from samordna.text import render
+from services import cycles as cycle_service
+from services.municipalities import create_municipality
+from services.plans import (
+    PlanImportCommand,
+    import_plan,
+    import_summary,
+    measure_register,
+    plan_view,
+    register_csv,
+)
+from services.status import StatusReportCommand, import_status_sheet, parse_status_text, record_status_report
 
 if TYPE_CHECKING:
-    from flows.reporting import ReportOutcome
+    from flows.serving import ServeStart
 
 MAX_SIMULATION_DAYS = 5 * 366
 
@@ -101,14 +98,9 @@ def kommun() -> None:
 @click.pass_context
 def kommun_create(ctx: click.Context, namn: str, kod: str) -> None:
     """Lägg till en kommun."""
-    if not KOMMUNKOD.match(kod.strip()):
-        raise UserError(f'Kommunkoden "{kod}" ska vara fyra siffror (Falun 2080, Orsa 2034).')
     with db.transaction(engine_of(ctx)) as session:
-        existing = find_municipality(session, kod.strip())
-        if existing is not None:
-            raise UserError(f"Kommunkoden {kod} finns redan: {existing.name}.")
-        session.add(Municipality(name=namn.strip(), code=kod.strip()))
-    click.echo(f"Kommunen {namn.strip()} ({kod.strip()}) är skapad.")
+        created = create_municipality(session, name=namn, code=kod)
+    click.echo(f"Kommunen {created.name} ({created.code}) är skapad.")
 
 
 @kommun.command("lista")
@@ -134,6 +126,8 @@ def katalog() -> None:
 @click.pass_context
 def katalog_import(ctx: click.Context, fil: Path, kommun: str | None) -> None:
     """Läs in en katalog (YAML) för en kommun; en ny import uppdaterar befintliga poster."""
+    from importers.directory_import import import_directory_file  # noqa: PLC0415 - only this command reads YAML
+
     with db.transaction(engine_of(ctx)) as session:
         counts, municipality = import_directory_file(session, fil, kommun)
     click.echo(
@@ -191,54 +185,26 @@ def plan_import(
     facts = PlanFacts(
         title=titel or "",
         decided_by=beslutad_av or "",
-        decided_on=_option_date("--beslutsdatum", beslutsdatum),
-        valid_from=_option_date("--giltig-fran", giltig_fran),
-        revision_due=_option_date("--revideras-senast", revideras_senast, end=True),
+        decided_on=day_option(beslutsdatum, "--beslutsdatum", pick="start"),
+        valid_from=day_option(giltig_fran, "--giltig-fran", pick="start"),
+        revision_due=day_option(revideras_senast, "--revideras-senast", pick="end"),
         follow_up=uppfoljning or "",
     )
-    engine = engine_of(ctx)
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        if katalog_fil is not None:
-            import_directory_file(session, katalog_fil, kommun)
-        report = import_plan_file(
-            session,
-            fil,
-            kommun=kommun,
-            mapping_specs=list(mappings),
-            facts=facts,
-            replace=ersatt,
-            dry_run=dry_run,
-        )
-        if dry_run:
-            session.rollback()
-    click.echo(
-        render("cli/plan_import.txt.j2", report=report, dry_run=dry_run, summary=_summary(report)), nl=False
+    command = PlanImportCommand(
+        fil,
+        kommun=kommun,
+        directory_file=katalog_fil,
+        mapping_specs=mappings,
+        facts=facts,
+        replace=ersatt,
+        dry_run=dry_run,
     )
-
-
-def _option_date(option: str, value: str | None, *, end: bool = False) -> date | None:
-    if not value:
-        return None
-    from importers.periods import InvalidDateError, parse_period  # noqa: PLC0415 - only when the option is given
-
-    try:
-        period = parse_period(value)
-    except InvalidDateError as error:
-        raise UserError(f"{option}: {error}") from error
-    chosen = period.end if end else period.start
-    if chosen is None or not period.understood:
-        raise UserError(f'{option}: "{value}" är inget datum (skriv t.ex. 2026-06-17).')
-    return chosen
-
-
-def _summary(report: ImportReport) -> dict[str, Any]:
-    return {
-        "areas": [(area.title, len(area.measures)) for area in report.draft.focus_areas],
-        "measure_count": len(report.draft.measures),
-        "sub_rows": sum(1 for m in report.draft.measures if m.is_sub_row),
-        "indicators": len(report.draft.indicators),
-        "unmatched": sorted(report.unmatched_parties.items(), key=lambda item: (-item[1], item[0])),
-    }
+    with db.transaction(engine_of(ctx)) as session:
+        report = import_plan(session, command)
+    click.echo(
+        render("cli/plan_import.txt.j2", report=report, dry_run=dry_run, summary=import_summary(report)),
+        nl=False,
+    )
 
 
 @plan.command("list")
@@ -262,129 +228,11 @@ def plan_list(ctx: click.Context, kommun: str | None, plan_id: int | None, outpu
     if output_format == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     elif output_format == "csv":
-        click.echo(_csv(rows), nl=False)
+        click.echo(register_csv(rows), nl=False)
     else:
         click.echo(
             render("cli/plan_list.txt.j2", municipality=municipality, rows=rows, plans=known_plans), nl=False
         )
-
-
-def measure_register(
-    session: Session, municipality_id: int, *, plan_id: int | None = None
-) -> list[dict[str, Any]]:
-    """Every measure with its raw text, parsed values, parties and flags, as plain data."""
-    found = measures(session, municipality_id, plan_id=plan_id)
-    ids = [m.id or 0 for m in found]
-    parties = measure_parties(session, ids)
-    forums_by_measure = measure_forums(session, ids)
-    names = _party_names(session, municipality_id)
-    plan_titles = {p.id: p.title for p in plans(session, municipality_id)}
-    areas = {area.id: area.title for plan_id in plan_titles for area in focus_areas(session, plan_id or 0)}
-    return [
-        _register_row(m, parties[m.id or 0], forums_by_measure[m.id or 0], names, areas, plan_titles)
-        for m in found
-    ]
-
-
-def _party_names(session: Session, municipality_id: int) -> dict[tuple[str, int], str]:
-    names: dict[tuple[str, int], str] = {}
-    for org in organisations(session, municipality_id):
-        names[("organisation", org.id or 0)] = org.name
-    for person in persons(session, municipality_id):
-        names[("person", person.id or 0)] = person.name
-    for forum in forums(session, municipality_id):
-        names[("forum", forum.id or 0)] = forum.name
-    return names
-
-
-def _party(party: MeasureParty, names: dict[tuple[str, int], str]) -> dict[str, Any]:
-    for kind, key in (
-        ("organisation", party.organisation_id),
-        ("person", party.person_id),
-        ("forum", party.forum_id),
-    ):
-        if key is not None:
-            return {"typ": kind, "id": key, "namn": names.get((kind, key), "?")}
-    return {"typ": "okänd", "id": None, "namn": "?"}
-
-
-def _register_row(
-    measure: Measure,
-    parties: list[MeasureParty],
-    forums: list[Any],
-    names: dict[tuple[str, int], str],
-    areas: dict[int | None, str],
-    plan_titles: dict[int | None, str],
-) -> dict[str, Any]:
-    return json_ready(
-        {
-            "id": measure.id,
-            "plan_id": measure.plan_id,
-            "plan": plan_titles.get(measure.plan_id, ""),
-            "fokusomrade": areas.get(measure.focus_area_id, ""),
-            "atgard": measure.title,
-            "beskrivning": measure.description,
-            "delaktivitet_till": measure.parent_id,
-            "status": measure.status,
-            "period_start": measure.period_start,
-            "period_slut": measure.period_end,
-            "pagaende": measure.ongoing,
-            "aterkommande": measure.recurring,
-            "period_tolkad": measure.period_understood,
-            "uppfoljning_frekvens": measure.follow_up_frequency,
-            "uppfoljning_forum": [forum.name for forum in forums],
-            "uppfoljning_tolkad": measure.follow_up_understood,
-            "ansvariga": [_party(p, names) for p in parties if p.role == "ansvarig"],
-            "samverkan": [_party(p, names) for p in parties if p.role == "samverkan"],
-            "ej_matchade": measure.unmatched_parties,
-            "flaggor": measure_flags(measure),
-            "text": {
-                "tid": measure.raw_period,
-                "omfattning": measure.raw_scope,
-                "ansvarig": measure.raw_responsible,
-                "samverkan": measure.raw_partners,
-                "kostnad": measure.raw_cost,
-                "mal": measure.raw_goal,
-                "uppfoljning": measure.raw_follow_up,
-            },
-            "extra": measure.extra,
-            "kalla": {"blad": measure.source_sheet, "rad": measure.source_row},
-        }
-    )
-
-
-_CSV_COLUMNS = (
-    "id",
-    "plan_id",
-    "fokusomrade",
-    "atgard",
-    "status",
-    "period_start",
-    "period_slut",
-    "pagaende",
-    "aterkommande",
-    "period_tolkad",
-    "uppfoljning_frekvens",
-    "uppfoljning_forum",
-    "ansvariga",
-    "ej_matchade",
-    "flaggor",
-)
-
-
-def _csv(rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    writer.writerow(_CSV_COLUMNS)
-    for row in rows:
-        cells = []
-        for column in _CSV_COLUMNS:
-            value = row[column]
-            if isinstance(value, list):
-                value = ", ".join(item["namn"] if isinstance(item, dict) else str(item) for item in value)
-            cells.append("" if value is None else value)
-        writer.writerow(cells)
-    return buffer.getvalue()
 
 
 @plan.command("show")
@@ -395,57 +243,15 @@ def plan_show(ctx: click.Context, plan_id: int, kommun: str | None) -> None:
     """Visa en plan med fokusområden och åtgärder: texten som den skrevs och det som tolkades."""
     with db.transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
-        found = session.get(ActionPlan, plan_id)
-        if found is None or found.municipality_id != municipality.id:
-            raise UserError(f"Planen {plan_id} finns inte i {municipality.name}. Se: samordna plan list")
-        rows = measure_register(session, municipality.id or 0, plan_id=plan_id)
-        areas = focus_areas(session, plan_id)
-    by_area = [(area, [row for row in rows if row["fokusomrade"] == area.title]) for area in areas]
-    click.echo(render("cli/plan_show.txt.j2", plan=found, municipality=municipality, areas=by_area), nl=False)
+        view = plan_view(session, municipality, plan_id)
+    click.echo(
+        render("cli/plan_show.txt.j2", plan=view.plan, municipality=municipality, areas=view.areas), nl=False
+    )
 
 
 @cli.group(cls=SwedishGroup)
 def status() -> None:
     """Statusrapporter: registrera en rapport, skriv ut en mall att fylla i och läs in den."""
-
-
-def _status_outcome_lines(outcome: ReportOutcome) -> list[str]:
-    """What one recorded report did, in Swedish."""
-    measure = outcome.measure
-    report = outcome.report
-    change = (
-        f"status {outcome.previous_status.value} → {report.status.value}"
-        if outcome.status_changed
-        else f"status {measure.status.value} (oförändrad)"
-    )
-    title = _status_short(measure.title)
-    lines = [f'Statusrapport för åtgärd {measure.id} "{title}" den {report.reported_on}: {change}.']
-    for task in outcome.closed_tasks:
-        lines.append(f"  Uppgift klar, påminnelserna upphör: {task.subject} (senast {task.due_date})")
-    for escalation in outcome.resolved:
-        lines.append(f"  Eskalering löst: {escalation.subject} – {escalation.resolution}")
-    if not outcome.closed_tasks and not outcome.resolved:
-        lines.append("  Inga öppna uppgifter eller eskaleringar berördes.")
-    return lines
-
-
-def _status_short(text: str, limit: int = 80) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def _status_date(option: str, value: str | None) -> date | None:
-    if not value:
-        return None
-    from importers.periods import InvalidDateError, parse_period  # noqa: PLC0415 - only when given
-
-    try:
-        period = parse_period(value)
-    except InvalidDateError as error:
-        raise UserError(f"{option}: {error}") from error
-    if not period.understood or period.start is None or period.start != period.end:
-        raise UserError(f'{option}: "{value}" är inget datum (skriv t.ex. 2026-03-03 eller 3 mars 2026).')
-    return period.start
 
 
 @status.command("report")
@@ -481,35 +287,20 @@ def status_report(
     kommun: str | None,
 ) -> None:
     """Registrera en statusrapport för en åtgärd: stänger dess uppgift och löser eskaleringar."""
-    configure_prefect(settings_of(ctx))  # the flows import Prefect, which reads its settings at import
-    from flows.reporting import ReportError, record_status_report  # noqa: PLC0415 - Prefect after configure
-    from importers.status_import import parse_status  # noqa: PLC0415 - as above
-
-    try:
-        chosen = parse_status(status_value)
-    except ValueError as error:
-        raise UserError(f"--status: {error}") from error
-    reported_on = _status_date("--datum", datum)
-    now = datetime.now(UTC)
+    command = StatusReportCommand(
+        measure_id,
+        parse_status_text(status_value, "--status"),
+        reported_on=day_option(datum, "--datum"),
+        comment=kommentar,
+        progress_percent=framsteg,
+        next_step=nasta_steg,
+        reporter_name=rapportor,
+    )
     with db.transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
-        try:
-            outcome = record_status_report(
-                session,
-                municipality,
-                measure_id,
-                status=chosen,
-                reported_on=reported_on or now.astimezone(ZoneInfo(TIMEZONE)).date(),
-                comment=kommentar,
-                progress_percent=framsteg,
-                next_step=nasta_steg,
-                reporter_name=rapportor,
-                now=now,
-            )
-        except ReportError as error:
-            raise UserError(str(error)) from error
-        lines = _status_outcome_lines(outcome)
-    click.echo("\n".join(lines))
+        outcome = record_status_report(session, municipality, command, now=clock.now())
+        text = render("cli/status_outcomes.txt.j2", outcomes=[outcome])
+    click.echo(text, nl=False)
 
 
 @status.command("mall")
@@ -521,10 +312,9 @@ def status_report(
 @click.pass_context
 def status_template(ctx: click.Context, fil: Path, kommun: str | None, as_of: str | None) -> None:
     """Skriv en statusmall (XLSX) med en rad per åtgärd som väntar på statusrapport."""
-    configure_prefect(settings_of(ctx))  # the flows import Prefect, which reads its settings at import
-    from importers.status_import import write_status_sheet  # noqa: PLC0415 - Prefect after configure
+    from importers.status_import import write_status_sheet  # noqa: PLC0415 - openpyxl only for this command
 
-    day = _as_of(as_of) or datetime.now(UTC).astimezone(ZoneInfo(TIMEZONE)).date()
+    day = day_option(as_of, "--as-of") or clock.today()
     if fil.suffix.casefold() != ".xlsx":
         raise UserError(f'--fil "{fil}": mallen skrivs som Excel-arbetsbok; ge filen ändelsen .xlsx.')
     with db.transaction(engine_of(ctx)) as session:
@@ -556,26 +346,13 @@ def status_import(
     dry_run: bool,  # noqa: FBT001 - click passes flags by name
 ) -> None:
     """Läs in en ifylld statusmall (XLSX eller CSV) i en enda transaktion."""
-    configure_prefect(settings_of(ctx))  # the flows import Prefect, which reads its settings at import
-    from importers.status_import import import_status_sheet  # noqa: PLC0415 - Prefect after configure
-
-    now = datetime.now(UTC)
     with Session(engine_of(ctx), expire_on_commit=False) as session, session.begin():
         municipality = municipality_of(session, ctx, kommun)
-        summary = import_status_sheet(session, municipality, fil, now=now)
-        head = "Provkörning, ingenting sparades" if dry_run else "Inläst"
-        counts = (
-            f"{len(summary.outcomes)} statusrapporter, {summary.tasks_closed} uppgifter klara, "
-            f"{summary.escalations_resolved} eskaleringar lösta, "
-            f"{summary.skipped} rader utan status hoppades över"
-        )
-        lines = [
-            f"{head}: {fil.name} för {municipality.name}: {counts}.",
-            *(line for outcome in summary.outcomes for line in _status_outcome_lines(outcome)),
-        ]
+        summary = import_status_sheet(session, municipality, fil, now=clock.now())
+        text = render("cli/status_import.txt.j2", summary=summary, municipality=municipality, dry_run=dry_run)
         if dry_run:
             session.rollback()
-    click.echo("\n".join(lines))
+    click.echo(text, nl=False)
 
 
 @cli.command()
@@ -585,12 +362,15 @@ def demo(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     db.migrate(settings.database_url)
     engine = engine_of(ctx)
+    command = PlanImportCommand(
+        EXAMPLES / "falun-atgardsplan-2024.xlsx", directory_file=EXAMPLES / "falun-katalog.yaml", replace=True
+    )
     try:
-        with Session(engine, expire_on_commit=False) as session, session.begin():
-            import_directory_file(session, EXAMPLES / "falun-katalog.yaml", None)
-            report = import_plan_file(session, EXAMPLES / "falun-atgardsplan-2024.xlsx", replace=True)
+        with db.transaction(engine) as session:
+            report = import_plan(session, command)
         click.echo(
-            render("cli/plan_import.txt.j2", report=report, dry_run=False, summary=_summary(report)), nl=False
+            render("cli/plan_import.txt.j2", report=report, dry_run=False, summary=import_summary(report)),
+            nl=False,
         )
     except ImportFailedError:
         # The example has history already (tasks, reports): keep it rather than replace it.
@@ -619,20 +399,8 @@ def demo(ctx: click.Context) -> None:
     )
 
 
-CYCLE_NAMES = ("est", "uppfoljning", "lagesbild", "daglig")
-
-
-def _as_of(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f'--as-of "{value}" är inget datum; skriv ÅÅÅÅ-MM-DD, t.ex. 2025-03-04.') from None
-
-
 @cli.command("run")
-@click.argument("cykel", type=click.Choice(CYCLE_NAMES))
+@click.argument("cykel", type=click.Choice(list(cycle_service.CYCLES)))
 @click.option(
     "--as-of", "as_of", metavar="DATUM", help="Kör som om det vore denna dag (ÅÅÅÅ-MM-DD). Standard: i dag."
 )
@@ -650,33 +418,19 @@ def run_command(
     kommun: str | None,
     utan_prefect: bool,  # noqa: FBT001 - click passes flags by name
 ) -> None:
-    """Kör en cykel nu: est, uppfoljning, lagesbild eller daglig."""
-    day = _as_of(as_of)
-    settings = settings_of(ctx)
+    """Kör en cykel nu (se README för vad var och en gör)."""
+    day = day_option(as_of, "--as-of") or clock.today()
     engine = engine_of(ctx)
-    configure_prefect(settings)
-    from flows.cycles import CYCLES  # noqa: PLC0415 - imports Prefect, which must see configure_prefect first
-    from flows.orchestration import (  # noqa: PLC0415 - as above
-        UnknownMunicipalityError,
-        count_events,
-        municipality_codes,
-        resolve_as_of,
-        run_cycle,
-    )
+    spec = cycle_service.CYCLES[cykel]
+    wanted = kommun_or_default(ctx, kommun)
+    codes = cycle_service.kommun_codes(engine, wanted)
+    if utan_prefect:
+        totals = cycle_service.run_for_kommuner(engine, cykel, codes, day)
+    else:
+        configure_prefect(settings_of(ctx))
+        from flows.deployments import CYCLE_FLOWS  # noqa: PLC0415 - imports Prefect after configure
 
-    spec = CYCLES[cykel]
-    day = resolve_as_of(day)
-    try:
-        codes = municipality_codes(engine, kommun)
-        if utan_prefect:
-            totals: dict[str, int] = {}
-            for code in codes:
-                for kind, count in count_events(run_cycle(engine, spec.run, code, day)).items():
-                    totals[kind] = totals.get(kind, 0) + count
-        else:
-            totals = spec.flow(kommun, day.isoformat())
-    except UnknownMunicipalityError as error:
-        raise UserError(str(error)) from error
+        totals = CYCLE_FLOWS[cykel](wanted, day.isoformat())
     click.echo(
         render("cli/run.txt.j2", cycle=spec, day=day, codes=codes, totals=totals, prefect=not utan_prefect),
         nl=False,
@@ -714,7 +468,7 @@ def simulate_command(
     output_format: str,
 ) -> None:
     """Förhandsvisa cyklerna över en period på en kopia av databasen: uppgifter, påminnelser, eskaleringar."""
-    first, last = _as_of(start), _as_of(end)
+    first, last = day_option(start, "--from"), day_option(end, "--to")
     assert first is not None  # noqa: S101 - the option is required
     assert last is not None  # noqa: S101 - the option is required
     if last < first:
@@ -722,17 +476,15 @@ def simulate_command(
     if (last - first).days > MAX_SIMULATION_DAYS:
         raise UserError(f"Simuleringen kan omfatta högst {MAX_SIMULATION_DAYS // 365} år åt gången.")
     settings = settings_of(ctx)
-    engine_of(ctx)  # the source must be migrated
+    engine = engine_of(ctx)  # the source must be migrated
+    wanted = kommun_or_default(ctx, kommun)
+    cycle_service.kommun_codes(engine, wanted)  # an unknown kommun is refused before any copying
     configure_prefect(settings)
-    from flows.orchestration import UnknownMunicipalityError  # noqa: PLC0415 - imports Prefect after configure
-    from flows.simulation import SimulationOptions, simulate  # noqa: PLC0415 - as above
+    from flows.simulation import SimulationOptions, simulate  # noqa: PLC0415 - imports Prefect after configure
 
-    options = SimulationOptions(start=first, end=last, kommun=kommun, seed=seed, answer_rate=svarsfrekvens)
+    options = SimulationOptions(start=first, end=last, kommun=wanted, seed=seed, answer_rate=svarsfrekvens)
     with tempfile.TemporaryDirectory(prefix="samordna-simulering-") as work_dir:
-        try:
-            result = simulate(settings.database_url, options, Path(work_dir), PREFECT_YAML)
-        except UnknownMunicipalityError as error:
-            raise UserError(str(error)) from error
+        result = simulate(settings.database_url, options, Path(work_dir), PREFECT_YAML)
     _print_simulation(result, output_format)
 
 
@@ -780,39 +532,21 @@ def serve_command(ctx: click.Context, port: int) -> None:
     settings = settings_of(ctx)
     engine_of(ctx)  # refuse to start on a database that is not migrated
     home = configure_prefect(settings)
-    from prefect import serve  # noqa: PLC0415 - Prefect must see configure_prefect first
-    from prefect.deployments.runner import RunnerDeployment  # noqa: PLC0415 - as above
-    from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415 - as above
+    from flows.serving import serve_declared  # noqa: PLC0415 - imports Prefect after configure
 
-    from flows.schedules import load_schedules  # noqa: PLC0415 - as above
-    from flows.serving import declared_deployments, local_server  # noqa: PLC0415 - as above
-
-    existing = os.environ.get("PREFECT_API_URL")
-    server = nullcontext(existing) if existing else local_server(port, home / "server.log")
-    os.chdir(PREFECT_YAML.parent)  # prefect.yaml's entrypoints are relative to the repository
-    with server as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
-        schedules = load_schedules(PREFECT_YAML)
-        deployments = [
-            RunnerDeployment.from_entrypoint(
-                declared.entrypoint,
-                name=declared.name,
-                schedules=schedules.get(declared.name),
-                parameters=declared.parameters,
-                description=declared.description or None,
-            )
-            for declared in declared_deployments(PREFECT_YAML)
-        ]
+    def started(start: ServeStart) -> None:
         click.echo(
             render(
                 "cli/serve.txt.j2",
-                api_url=api_url,
-                home=home,
-                own_server=not existing,
-                deployments=deployments,
+                api_url=start.api_url,
+                home=start.home,
+                own_server=start.own_server,
+                deployments=start.deployments,
             ),
             nl=False,
         )
-        serve(*deployments, pause_on_shutdown=False, print_starting_message=False)
+
+    serve_declared(PREFECT_YAML, port, home, started)
 
 
 # The commands of EST, the follow-up reports and SSPF live in their own modules.
@@ -839,7 +573,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportFailedError as error:
         click.echo(render("cli/import_errors.txt.j2", problems=error.problems), err=True, nl=False)
         return 1
-    except UserError as error:
+    except DomainError as error:
         click.echo(f"Fel: {error}", err=True)
         return 1
     except click.Abort:

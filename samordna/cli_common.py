@@ -1,23 +1,28 @@
-"""What every command module of the CLI shares: settings, the engine, the kommun, the user error."""
+"""What every command module of the CLI shares: settings, the engine, the kommun, dates, the user error."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import click
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from core.errors import DomainError
+from core.settings import Settings, get_settings
 from models import db
-from models.municipality import Municipality, find_municipality, list_municipalities
-from samordna.settings import Settings, get_settings
+from models.municipality import Municipality
+from services.inputs import optional_day
+from services.municipalities import resolve_municipality
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PREFECT_YAML = Path(__file__).resolve().parents[1] / "prefect.yaml"
 
 
-class UserError(Exception):
-    """Something the user can put right; the message is Swedish and is shown as it is."""
+class UserError(DomainError):
+    """Something the user can put right at the command line; the message is Swedish."""
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -39,16 +44,20 @@ def engine_of(ctx: click.Context, *, migrated: bool = True) -> sa.Engine:
 
 
 def municipality_of(session: Session, ctx: click.Context, kommun: str | None) -> Municipality:
-    key = kommun or settings_of(ctx).kommun
-    if not key:
-        known = ", ".join(f"{m.name} ({m.code})" for m in list_municipalities(session)) or "inga ännu"
-        raise UserError(f"Ange kommun med --kommun (kommunkod eller namn). Kommuner i databasen: {known}.")
-    found = find_municipality(session, key)
-    if found is None:
-        raise UserError(
-            f'Kommunen "{key}" finns inte. Skapa den med: samordna kommun skapa --namn NAMN --kod KOD'
-        )
-    return found
+    """The kommun ``--kommun`` names, else ``SAMORDNA_KOMMUN``."""
+    return resolve_municipality(session, kommun, default=settings_of(ctx).kommun)
+
+
+def kommun_or_default(ctx: click.Context, kommun: str | None) -> str | None:
+    """``--kommun``, else ``SAMORDNA_KOMMUN``, else None (every kommun, for the commands that allow it)."""
+    return kommun or settings_of(ctx).kommun
+
+
+def day_option(
+    value: str | None, option: str, *, pick: Literal["day", "start", "end"] = "day"
+) -> date | None:
+    """A date option as typed (ISO or Swedish), or None when it was left out."""
+    return optional_day(value, option, pick=pick)
 
 
 KOMMUN_OPTION = click.option(

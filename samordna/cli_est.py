@@ -4,49 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, time
+from datetime import time
 from pathlib import Path
 
 import click
-import pendulum
-from sqlmodel import Session, col, select
 
-from importers.incidents import parse_time, read_incident_list, read_police_events
+from core import clock
+from core.templating import render
+from importers.incidents import parse_time
 from models.db import transaction
-from models.directory import Person
-from models.est import PersistingProblem
-from models.incident import IncidentInput, IncidentSource, content_key, store_incidents, validate_incident
-from models.municipality import Municipality
+from models.est import InterventionState
+from models.incident import IncidentInput
 from models.rhythm import rhythm_from_json
-from samordna.cli_common import KOMMUN_OPTION, UserError, engine_of, municipality_of, settings_of
+from samordna.cli_common import KOMMUN_OPTION, UserError, day_option, engine_of, municipality_of, settings_of
 from samordna.clicksv import SwedishGroup
-from samordna.settings import TIMEZONE
-from samordna.text import render
-
-
-def _today() -> date:
-    return pendulum.now(TIMEZONE).date()
-
-
-def _date(value: str | None, option: str, default: date | None = None) -> date:
-    if not value:
-        if default is None:
-            raise UserError(f"{option} saknas (skriv ÅÅÅÅ-MM-DD).")
-        return default
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UserError(f'{option}: "{value}" är inget datum (skriv ÅÅÅÅ-MM-DD).') from None
-
-
-def _cycle_number(municipality: Municipality, cykel: int | None, as_of: date | None = None) -> int:
-    from flows.est import cycle_number_at  # noqa: PLC0415 - flows import Prefect: only when a command needs it
-
-    if cykel is not None:
-        if cykel < 1:
-            raise UserError("--cykel numreras från 1.")
-        return cykel
-    return cycle_number_at(rhythm_from_json(municipality.rhythm), as_of or _today())
+from services import est as est_service
 
 
 @click.group(cls=SwedishGroup)
@@ -116,10 +88,11 @@ def report(
             click.echo("Kategorier: " + ", ".join(f"{c.key} ({c.name})" for c in rhythm.est.categories))
         if omrade is None and _interactive() and rhythm.est.areas:
             click.echo("Områden: " + ", ".join(area.name for area in rhythm.est.areas))
-        occurred = _date(_ask(datum, "Datum", default=_today().isoformat()), "--datum")
+        occurred = day_option(_ask(datum, "Datum", default=clock.today().isoformat()), "--datum")
+        assert occurred is not None  # noqa: S101 - the answer has a default
         when = _ask(tid, "Tid eller del av dygnet", default="", required=False)
         category = _ask(kategori, "Kategori")
-        clock, part = _clock(when)
+        at, part = _clock(when)
         given = IncidentInput(
             occurred_on=occurred,
             category=category,
@@ -130,18 +103,10 @@ def report(
             severity=_severity(allvarlighet),
             reported_to_police=_reported(polisanmald),
             description=_ask(beskrivning, "Kort beskrivning", default="", required=False),
-            occurred_time=clock,
+            occurred_time=at,
             part_of_day=part,
         )
-        key = content_key(municipality.id or 0, IncidentSource.ACTOR, given)
-        incident, problems = validate_incident(
-            municipality.id or 0, given, rhythm, source=IncidentSource.ACTOR, key=key
-        )
-        if incident is None:
-            raise UserError(
-                "Händelsen sparades inte.\n" + "\n".join(f"- {p.field}: {p.message}" for p in problems)
-            )
-        stored = store_incidents(session, [incident])
+        incident, stored = est_service.report_incident(session, municipality, given)
     click.echo(render("est/rapporterad.txt.j2", incident=incident, stored=stored), nl=False)
 
 
@@ -171,12 +136,12 @@ def _clock(text: str) -> tuple[time | None, str]:
     if not text.strip():
         return None, ""
     try:
-        clock = parse_time(text)
+        at = parse_time(text)
     except ValueError:
         raise UserError(
             f'--tid: "{text}" är ingen tid (skriv t.ex. 21:30, eller natt/morgon/dag/kväll).'
         ) from None
-    return (clock, "") if clock is not None else (None, text)
+    return (at, "") if at is not None else (None, text)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -202,24 +167,18 @@ def import_incidents(
     engine = engine_of(ctx)
     with transaction(engine) as session:
         municipality = municipality_of(session, ctx, kommun)
-        rhythm = rhythm_from_json(municipality.rhythm)
-        police = path.suffix.casefold() == ".json"
-        if police:
-            result = read_police_events(path, municipality.id or 0, municipality.name, rhythm)
-        else:
-            result = read_incident_list(path, municipality.id or 0, rhythm, organisation=organisation)
-        stored = 0 if dry_run else store_incidents(session, result.incidents)
-        if dry_run:
-            session.rollback()
+        done = est_service.import_incidents(
+            session, municipality, path, organisation=organisation, dry_run=dry_run
+        )
     click.echo(
         render(
             "est/import.txt.j2",
             path=path,
-            police=police,
-            result=result,
-            stored=stored,
+            police=done.police,
+            result=done.result,
+            stored=done.stored,
             dry_run=dry_run,
-            skipped=sorted(result.skipped_reasons.items()),
+            skipped=sorted(done.result.skipped_reasons.items()),
         ),
         nl=False,
     )
@@ -241,11 +200,11 @@ CYKEL_OPTION = click.option(
 @click.pass_context
 def situation(ctx: click.Context, cykel: int | None, fmt: str, kommun: str | None) -> None:
     """Visa EST-lägesbilden för en period (antal, förändring, brännpunkter, ihållande problem)."""
-    from flows.est_agenda import compile_agenda, render_situation_text  # noqa: PLC0415 - flows import Prefect
+    from reports.est_agenda import compile_agenda, render_situation_text  # noqa: PLC0415 - charts and Word only when asked for
 
     with transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
-        agenda = compile_agenda(session, municipality, _cycle_number(municipality, cykel))
+        agenda = compile_agenda(session, municipality, est_service.meeting_number(municipality, cykel))
     if fmt == "json":
         s = agenda.situation
         data = {
@@ -284,13 +243,13 @@ def _document(
     ctx: click.Context, kind: str, cykel: int | None, fmt: str, out: Path | None, kommun: str | None
 ) -> None:
     from documents.office import OfficeUnavailableError  # noqa: PLC0415 - beside its use
-    from flows.est_agenda import compile_agenda, render_format  # noqa: PLC0415 - flows import Prefect
+    from reports.est_agenda import compile_agenda, render_format  # noqa: PLC0415 - charts and Word only when asked for
 
     if out is None and fmt in {"docx", "pdf"}:
         raise UserError(f"{fmt.upper()} skrivs till en fil: ange --ut FIL.")
     with transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
-        agenda = compile_agenda(session, municipality, _cycle_number(municipality, cykel))
+        agenda = compile_agenda(session, municipality, est_service.meeting_number(municipality, cykel))
     try:
         content = render_format(agenda, fmt, kind)
     except OfficeUnavailableError as error:
@@ -347,22 +306,6 @@ def protocol_command(
 # beslut
 
 
-def _person(session: Session, municipality_id: int, text: str, option: str = "--ansvarig") -> Person:
-    folded = text.strip().casefold()
-    people = session.exec(select(Person).where(Person.municipality_id == municipality_id)).all()
-    found = [
-        p
-        for p in people
-        if folded in {p.email.casefold(), p.name.casefold(), *(a.casefold() for a in p.aliases)}
-    ]
-    if len(found) != 1:
-        raise UserError(
-            f'{option}: hittar {"ingen" if not found else "flera"} person i katalogen som heter "{text}" '
-            "(ange namn eller e-postadress)."
-        )
-    return found[0]
-
-
 @est.command("beslut")
 @CYKEL_OPTION
 @click.option("--insats", required=True, metavar="TEXT", help="Vad som ska göras.")
@@ -383,36 +326,25 @@ def decision_command(
     kommun: str | None,
 ) -> None:
     """Registrera en insats som EST-mötet beslutade: den blir en uppgift med påminnelser."""
-    from flows.est_decisions import record_decision  # noqa: PLC0415 - flows import Prefect
-    from models.incident import find_area, personal_data_problem  # noqa: PLC0415 - beside its use
-
-    due = _date(senast, "--senast")
+    command = est_service.DecisionCommand(
+        text=insats,
+        responsible=ansvarig,
+        due=day_option(senast, "--senast") or clock.today(),
+        meeting=cykel,
+        area=omrade,
+        place=plats,
+    )
     with transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
-        rhythm = rhythm_from_json(municipality.rhythm)
-        for field, text in (("--insats", insats), ("--plats", plats)):
-            problem = personal_data_problem(text, field)
-            if problem:
-                raise UserError(problem)
-        area = omrade
-        if omrade and rhythm.est.areas:
-            found = find_area(omrade, rhythm)
-            if found is None:
-                raise UserError(f'--omrade: okänt område "{omrade}".')
-            area = found
-        number = _cycle_number(municipality, cykel)
-        person = _person(session, municipality.id or 0, ansvarig)
-        intervention, task, created = record_decision(
-            session, municipality, number, insats, area, plats, person, due
-        )
+        outcome = est_service.record_est_decision(session, municipality, command)
         click.echo(
             render(
                 "est/beslut.txt.j2",
-                intervention=intervention,
-                task=task,
-                created=created,
-                person=person,
-                number=number,
+                intervention=outcome.intervention,
+                task=outcome.task,
+                created=outcome.created,
+                person=outcome.person,
+                number=outcome.meeting,
             ),
             nl=False,
         )
@@ -444,21 +376,11 @@ def attendance_command(
     kommun: str | None,
 ) -> None:
     """Anteckna närvaron vid ett EST-möte: de närvarande; övriga i EST-gruppen som frånvarande."""
-    from flows.est_decisions import record_attendance  # noqa: PLC0415 - flows import Prefect
-
-    if not present and not absent:
-        raise UserError("Ange minst en --narvarande (eller --franvarande).")
+    command = est_service.AttendanceCommand(present=present, absent=absent, meeting=cykel)
     with transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
-        number = _cycle_number(municipality, cykel)
-        municipality_id = municipality.id or 0
-        here = [_person(session, municipality_id, text, "--narvarande") for text in present]
-        away = [_person(session, municipality_id, text, "--franvarande") for text in absent]
-        both = {person.id for person in here} & {person.id for person in away}
-        if both:
-            raise UserError("Samma person kan inte vara både närvarande och frånvarande.")
-        rows = record_attendance(session, municipality, number, here, away)
-        click.echo(render("est/narvaro.txt.j2", number=number, rows=rows), nl=False)
+        outcome = est_service.record_est_attendance(session, municipality, command)
+        click.echo(render("est/narvaro.txt.j2", number=outcome.meeting, rows=outcome.rows), nl=False)
 
 
 @est.command("insats")
@@ -477,17 +399,12 @@ def intervention_command(
     ctx: click.Context, intervention_id: int, state: str, datum: str | None, kommun: str | None
 ) -> None:
     """Markera en insats som genomförd eller avbruten: dess uppgifter stängs vid nästa dagliga kontroll."""
-    from flows.est_decisions import close_intervention  # noqa: PLC0415 - flows import Prefect
-    from models.est import InterventionState  # noqa: PLC0415 - beside its use
-
-    day = _date(datum, "--datum", _today())
+    day = day_option(datum, "--datum") or clock.today()
     with transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
-        found = close_intervention(
-            session, municipality.id or 0, intervention_id, InterventionState(state), day
+        found = est_service.set_intervention_state(
+            session, municipality, intervention_id, InterventionState(state), day
         )
-        if found is None:
-            raise UserError(f"Insats {intervention_id} finns inte i {municipality.name}.")
         click.echo(render("est/insats.txt.j2", intervention=found), nl=False)
 
 
@@ -501,9 +418,9 @@ def intervention_command(
 @click.pass_context
 def send_command(ctx: click.Context, as_of: str | None, kommun: str | None) -> None:
     """Lägg dagordningen i utkorgen till EST-gruppen om det är dags (samma som flödet est-dagordning)."""
-    from flows.est_agenda import send_agendas  # noqa: PLC0415 - flows import Prefect
+    from reports.est_agenda import send_agendas  # noqa: PLC0415 - charts and Word only when asked for
 
-    day = _date(as_of, "--as-of", _today())
+    day = day_option(as_of, "--as-of") or clock.today()
     with transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
         events = send_agendas(session, municipality, day)
@@ -517,11 +434,7 @@ def forum_items_command(ctx: click.Context, kommun: str | None) -> None:
     """Ihållande problem som lyfts till BRÅ eller kommunledningen, med historik."""
     with transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
-        rows = session.exec(
-            select(PersistingProblem)
-            .where(PersistingProblem.municipality_id == municipality.id)
-            .order_by(col(PersistingProblem.opened_on), col(PersistingProblem.id))
-        ).all()
+        rows = est_service.persisting_problems(session, municipality)
         names = {c.key: c.name for c in rhythm_from_json(municipality.rhythm).est.categories}
         click.echo(render("est/arenden.txt.j2", rows=rows, names=names), nl=False)
 
@@ -532,7 +445,7 @@ def forum_items_command(ctx: click.Context, kommun: str | None) -> None:
 
 def demo_section(ctx: click.Context) -> None:
     """The EST part of `samordna demo` (a year of incidents for Falun and the agendas it produces)."""
-    from flows.est_demo import run_demo  # noqa: PLC0415 - flows import Prefect
+    from services.demo import run_demo  # noqa: PLC0415 - charts and Word only when asked for
 
     settings = settings_of(ctx)
     engine = engine_of(ctx)

@@ -4,37 +4,40 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time as clock
+import time
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from core import clock
+from core.templating import render
 from models import db
-from models.indicator import Indicator, indicator_values, indicators, normalise_source
 from models.municipality import Municipality, find_municipality
 from samordna.cli_common import (
     EXAMPLES,
     KOMMUN_OPTION,
     PREFECT_YAML,
     UserError,
+    day_option,
     engine_of,
     municipality_of,
     settings_of,
 )
 from samordna.clicksv import SwedishGroup
-from samordna.settings import TIMEZONE
-from samordna.text import render
+from services.reports import (
+    IndicatorCommand,
+    define_indicator,
+    follow_up_documents,
+    forum_agenda_document,
+    indicator_overview,
+    year_wheel_documents,
+)
 
 FORMATS = {"html": "html", "docx": "docx", "pdf": "pdf", "xlsx": "xlsx"}
-
-
-def _now() -> datetime:
-    return datetime.now(tz=UTC)
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -47,54 +50,23 @@ def follow_up_files(
     session: Session,
     municipality: Municipality,
     period_text: str,
-    formats: list[str],
     out: dict[str, Path],
     *,
     plan_id: int | None = None,
 ) -> dict[str, Path]:
-    """Compile the report of ``period_text`` and write it in each of ``formats`` to ``out[format]``."""
-    from documents.office import OfficeUnavailableError, pdf_of  # noqa: PLC0415 - keeps CLI start light
-    from flows.follow_up_report import compile_report, parse_period  # noqa: PLC0415 - as above
-    from flows.plan_export import export_plan_xlsx  # noqa: PLC0415 - as above
-    from flows.report_documents import draw_charts, report_docx, report_html  # noqa: PLC0415 - as above
-
-    try:
-        period = parse_period(period_text)
-        report = compile_report(session, municipality.id or 0, period, plan_id=plan_id)
-    except ValueError as error:
-        raise UserError(str(error)) from error
-    generated = _now()
-    written: dict[str, Path] = {}
-    charts = draw_charts(report) if {"html", "docx", "pdf"} & set(formats) else None
-    for fmt in formats:
-        if fmt == "xlsx":
-            data = export_plan_xlsx(session, report.plan_id, created=generated)
-        elif fmt in {"docx", "pdf"}:
-            assert charts is not None  # noqa: S101 - drawn above
-            data = report_docx(report, charts, generated=generated)
-            if fmt == "pdf":
-                try:
-                    data = pdf_of({"rapport.docx": data})["rapport.docx"]
-                except OfficeUnavailableError as error:
-                    raise UserError(str(error)) from None
-        else:
-            assert charts is not None  # noqa: S101 - drawn above
-            data = report_html(report, charts, generated=generated).encode("utf-8")
-        written[fmt] = _write(out[fmt], data)
-    return written
+    """The report of ``period_text`` written in each format of ``out`` to its path."""
+    documents = follow_up_documents(
+        session, municipality, period_text, list(out), generated=clock.now(), plan_id=plan_id
+    )
+    return {fmt: _write(out[fmt], data) for fmt, data in documents.items()}
 
 
 def wheel_files(session: Session, municipality: Municipality, year: int, out_dir: Path) -> dict[str, Path]:
     """The årshjul of ``year`` as SVG, PNG and PDF (an A4 page) and ICS in ``out_dir``."""
-    from flows.year_wheel import stamp_of, wheel_events, wheel_ics, wheel_image  # noqa: PLC0415 - light start
-
-    events = wheel_events(session, municipality, year)
     stem = f"arshjul-{municipality.code}-{year}"
     return {
-        "svg": _write(out_dir / f"{stem}.svg", wheel_image(events, year, municipality, "svg")),
-        "png": _write(out_dir / f"{stem}.png", wheel_image(events, year, municipality, "png")),
-        "pdf": _write(out_dir / f"{stem}.pdf", wheel_image(events, year, municipality, "pdf")),
-        "ics": _write(out_dir / f"{stem}.ics", wheel_ics(events, year, municipality, stamp_of(year))),
+        fmt: _write(out_dir / f"{stem}.{fmt}", data)
+        for fmt, data in year_wheel_documents(session, municipality, year).items()
     }
 
 
@@ -145,9 +117,7 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
             target = out or settings_of(ctx).data_dir / "rapporter" / (
                 f"uppfoljning-{municipality.code}-{period_text.strip().upper()}.{fmt}"
             )
-            written = follow_up_files(
-                session, municipality, period_text, [fmt], {fmt: target}, plan_id=plan_id
-            )
+            written = follow_up_files(session, municipality, period_text, {fmt: target}, plan_id=plan_id)
         click.echo(f"Skrev {written[fmt]}")
 
     @rapport.command("dagordning")
@@ -186,30 +156,17 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
         kommun: str | None,
     ) -> None:
         """Dagordning för BRÅ eller kommunledningen: ärenden från EST, eskaleringar, uppföljning."""
-        from documents.office import OfficeUnavailableError  # noqa: PLC0415 - beside its use
-        from flows.forum_agenda import (  # noqa: PLC0415 - flows import Prefect
-            FORUM_KINDS,
-            ForumAgendaError,
-            compile_forum_agenda,
-            render_forum_agenda,
-        )
+        from reports.forum_agenda import FORUM_KINDS  # noqa: PLC0415 - Word and charts only for this command
 
         if out is None and fmt in {"docx", "pdf"}:
             raise UserError(f"{fmt.upper()} skrivs till en fil: ange --ut FIL.")
-        meeting_on = _day("--mote", mote)
-        day = _day("--as-of", as_of) or datetime.now(ZoneInfo(TIMEZONE)).date()
+        meeting_on = day_option(mote, "--mote")
+        day = day_option(as_of, "--as-of") or clock.today()
         with db.transaction(engine_of(ctx)) as session:
             municipality = municipality_of(session, ctx, kommun)
-            try:
-                agenda = compile_forum_agenda(
-                    session, municipality, FORUM_KINDS[forum], as_of=day, meeting_on=meeting_on
-                )
-            except ForumAgendaError as error:
-                raise UserError(str(error)) from error
-        try:
-            content = render_forum_agenda(agenda, fmt)
-        except OfficeUnavailableError as error:
-            raise UserError(str(error)) from None
+            content = forum_agenda_document(
+                session, municipality, FORUM_KINDS[forum], as_of=day, meeting_on=meeting_on, fmt=fmt
+            )
         if out is None:
             click.echo(content.decode(), nl=False)
             return
@@ -250,30 +207,13 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
         kommun: str | None,
     ) -> None:
         """Definiera en indikator (eller ändra en med samma namn)."""
-        from importers.indicator_values import focus_area_by_name  # noqa: PLC0415 - light start
-
+        command = IndicatorCommand(namn, source, unit, higher, target, focus_area)
         with db.transaction(engine_of(ctx)) as session:
             municipality = municipality_of(session, ctx, kommun)
-            area_id = None
-            if focus_area:
-                area_id = focus_area_by_name(session, municipality.id or 0, focus_area)
-                if area_id is None:
-                    raise UserError(
-                        f'Fokusområdet "{focus_area}" finns inte i kommunens planer. Se: samordna plan list'
-                    )
-            found = session.exec(
-                select(Indicator).where(
-                    Indicator.municipality_id == municipality.id, Indicator.name == namn.strip()
-                )
-            ).first()
-            indicator = found or Indicator(municipality_id=municipality.id or 0, name=namn.strip())
-            indicator.source = normalise_source(source)
-            indicator.unit = unit
-            indicator.higher_is_better = higher
-            indicator.target = target
-            indicator.focus_area_id = area_id
-            session.add(indicator)
-        click.echo(f'{"Ändrade" if found else "Skapade"} indikatorn "{indicator.name}" ({indicator.source}).')
+            indicator, created = define_indicator(session, municipality, command)
+        click.echo(
+            f'{"Skapade" if created else "Ändrade"} indikatorn "{indicator.name}" ({indicator.source}).'
+        )
 
     @indikator.command("lista")
     @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -281,14 +221,9 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
     @click.pass_context
     def indikator_lista(ctx: click.Context, fmt: str, kommun: str | None) -> None:
         """Lista kommunens indikatorer med senaste värde."""
-        from flows.follow_up_report import indicator_trend  # noqa: PLC0415 - light start
-
         with db.transaction(engine_of(ctx)) as session:
             municipality = municipality_of(session, ctx, kommun)
-            rows = [
-                (i, indicator_trend(i, indicator_values(session, i.id or 0)))
-                for i in indicators(session, municipality.id or 0)
-            ]
+            rows = indicator_overview(session, municipality)
         if fmt == "json":
             payload = [
                 {
@@ -334,9 +269,9 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
     @click.pass_context
     def plan_kontroll(ctx: click.Context, fmt: str, as_of: str | None, kommun: str | None) -> None:
         """Planens hälsa: period, namngiven ansvarig, mätbart mål, koppling till orsak, revidering."""
-        from flows.plan_health import CHECKS, check_plans  # noqa: PLC0415 - light start
+        from reports.plan_health import CHECKS, check_plans  # noqa: PLC0415 - light start
 
-        day = _day("--as-of", as_of) or datetime.now(ZoneInfo(TIMEZONE)).date()
+        day = day_option(as_of, "--as-of") or clock.today()
         with db.transaction(engine_of(ctx)) as session:
             municipality = municipality_of(session, ctx, kommun)
             health = check_plans(session, municipality, day)
@@ -384,15 +319,6 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
             click.echo(f"Skrev {path}")
 
 
-def _day(option: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f'{option} "{value}" är inget datum; skriv ÅÅÅÅ-MM-DD.') from None
-
-
 def demo_section(ctx: click.Context) -> None:
     """The reporting part of `samordna demo` (the half-year report and the årshjul).
 
@@ -405,7 +331,7 @@ def demo_section(ctx: click.Context) -> None:
 
     settings = settings_of(ctx)
     out_dir = settings.data_dir / "demo"
-    started = clock.monotonic()
+    started = time.monotonic()
     # From April: the first round (2025H1) opens in April, so both rounds of 2025 are simulated.
     options = SimulationOptions(start=date(2025, 4, 1), end=date(2025, 12, 31), kommun="2080")
     with tempfile.TemporaryDirectory(prefix="samordna-rapport-") as work_dir:
@@ -422,7 +348,6 @@ def demo_section(ctx: click.Context) -> None:
                     session,
                     municipality,
                     "2025H2",
-                    ["html", "docx"],
                     {
                         "html": out_dir / "uppfoljning-2080-2025H2.html",
                         "docx": out_dir / "uppfoljning-2080-2025H2.docx",
@@ -434,7 +359,7 @@ def demo_section(ctx: click.Context) -> None:
     click.echo("\nHalvårsuppföljning andra halvåret 2025 (simulerat år 2025) och årshjul 2026:")
     for path in [*reports.values(), *wheel.values()]:
         click.echo(f"  {path}")
-    click.echo(f"({clock.monotonic() - started:.1f} s)")
+    click.echo(f"({time.monotonic() - started:.1f} s)")
 
 
 __all__ = ["demo_section", "follow_up_files", "register", "wheel_files"]

@@ -132,11 +132,13 @@ class Cli:
         self.data_dir = data_dir
         self.capsys = capsys
 
-    def __call__(self, *args: str | Path) -> tuple[int, str, str]:
+    def __call__(self, *args: str | Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("SAMORDNA_DATABASE_URL", self.url)
             patch.setenv("SAMORDNA_DATA_DIR", str(self.data_dir))
             patch.delenv("SAMORDNA_KOMMUN", raising=False)
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)
             self.capsys.readouterr()
             code = main([str(arg) for arg in args])
             out, err = self.capsys.readouterr()

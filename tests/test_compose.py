@@ -23,7 +23,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from flows.daily_sweep import sweep_and_notify
+from core.templating import environment, render
+from cycles.daily_sweep import sweep_and_notify
 from models.db import transaction
 from models.directory import Person
 from models.enums import MeasureStatus
@@ -47,7 +48,6 @@ from notifications.compose import (
     render_digest,
     render_escalation,
 )
-from samordna.text import environment, render
 
 GOLDEN = Path(__file__).parent / "golden"
 DAY = date(2026, 5, 20)  # a Wednesday; Kristi himmelsfärdsdag 2026-05-14 lies in the week before

@@ -15,19 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, SQLModel, col, func, select
 
-from flows.common import management, manager_or_coordinator, responsible_person
-from flows.daily_sweep import (
+from cycles.daily_sweep import (
     ANSWER_WINDOW_DAYS,
     _Directory,
     _load,
     _responsible_for_measures,
-    daily_sweep_flow,
     intervention_id_from_key,
     is_answered,
     reminder_kind_on,
     run_daily_sweep,
     sweep_moment,
 )
+from flows.deployments import daily_sweep_flow
 from models.directory import Person
 from models.enums import MeasureStatus
 from models.escalation import Escalation, EscalationLevel, EscalationReason
@@ -35,6 +34,7 @@ from models.est import Intervention, InterventionState
 from models.municipality import Municipality
 from models.plan import ActionPlan, FocusArea, Measure, MeasureParty, PartyRole, StatusReport, measures
 from models.records import Event
+from models.responsibility import management, manager_or_coordinator, responsible_person
 from models.rhythm import ReminderLadder
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from models.working_days import is_working_day, working_days_between

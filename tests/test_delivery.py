@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from core.settings import Settings, get_settings
 from flows.delivery import delivery_flow
 from models.db import make_engine, transaction
 from models.directory import Person
@@ -28,7 +29,6 @@ from models.outbox import DeliveryAttempt, MessageKind, MessageState, OutboxMess
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from notifications.channels import mail_target, notify_target, send
 from notifications.delivery import LEASE, deliver_due
-from samordna.settings import Settings, get_settings
 from tests.smtp import SmtpServer, WebhookReceiver, free_port
 
 START = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)

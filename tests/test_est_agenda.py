@@ -11,7 +11,13 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from flows.est_agenda import (
+from models.db import make_engine, transaction
+from models.incident import store_incidents
+from models.municipality import Municipality, find_municipality
+from models.outbox import OutboxAttachment, OutboxMessage
+from models.rhythm import rhythm_from_json
+from notifications.documents import DOCX_TYPE
+from reports.est_agenda import (
     agenda_send_day,
     compile_agenda,
     render_docx,
@@ -19,13 +25,7 @@ from flows.est_agenda import (
     render_ics,
     send_agendas,
 )
-from flows.est_demo import generate_incidents
-from models.db import make_engine, transaction
-from models.incident import store_incidents
-from models.municipality import Municipality, find_municipality
-from models.outbox import OutboxAttachment, OutboxMessage
-from models.rhythm import rhythm_from_json
-from notifications.documents import DOCX_TYPE
+from services.demo import generate_incidents
 from tests.conftest import Cli
 from tests.office import chromium, libreoffice_convert
 

@@ -14,18 +14,18 @@ import icalendar
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from flows.est import est_members
-from flows.est_agenda import agenda_send_day, send_agendas
-from flows.est_demo import generate_incidents
+from core.clock import moment_of
+from core.settings import Settings
+from cycles.est import est_members
 from models.db import transaction
 from models.directory import Person
 from models.incident import store_incidents
 from models.municipality import Municipality
 from models.outbox import OutboxAttachment, OutboxMessage
-from models.records import moment_of
 from models.rhythm import rhythm_from_json
 from notifications.delivery import deliver_due
-from samordna.settings import Settings
+from reports.est_agenda import agenda_send_day, send_agendas
+from services.demo import generate_incidents
 from tests.smtp import SmtpServer, WebhookReceiver
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.daily_sweep import sweep_and_notify
-from flows.est import CATCH_UP_PERIODS, meeting_date, run_est_cycle
+from cycles.daily_sweep import sweep_and_notify
+from cycles.est import CATCH_UP_PERIODS, run_est_cycle
+from cycles.est_calendar import meeting_date
 from models.db import transaction
 from models.escalation import Escalation, EscalationReason
 from models.est import EstCycle, PersistingProblem

@@ -13,14 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
-from flows.est import (
-    CATCH_UP_PERIODS,
-    cycle_number_at,
-    meeting_at,
-    meeting_date,
-    report_due_date,
-    run_est_cycle,
-)
+from cycles.est import CATCH_UP_PERIODS, run_est_cycle
+from cycles.est_calendar import cycle_number_at, meeting_at, meeting_date, report_due_date
 from importers.directory_import import read_directory
 from models.db import transaction
 from models.directory import Person

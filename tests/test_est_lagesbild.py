@@ -8,11 +8,10 @@ from datetime import date, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from flows.daily_sweep import sweep_and_notify
-from flows.est import run_est_cycle
-from flows.est_agenda import compile_agenda, est_agenda_flow, render_html, render_text
-from flows.est_demo import generate_incidents
-from flows.est_situation import UNKNOWN_AREA, period_of, persisting_findings
+from cycles.daily_sweep import sweep_and_notify
+from cycles.est import run_est_cycle
+from cycles.est_situation import UNKNOWN_AREA, period_of, persisting_findings
+from flows.deployments import est_agenda_flow
 from models.db import transaction
 from models.enums import ForumKind
 from models.escalation import Escalation, EscalationReason
@@ -21,6 +20,8 @@ from models.incident import Incident, IncidentSource, store_incidents
 from models.municipality import find_municipality
 from models.outbox import OutboxMessage
 from models.rhythm import rhythm_from_json
+from reports.est_agenda import compile_agenda, render_html, render_text
+from services.demo import generate_incidents
 from tests.conftest import Cli
 
 MEETING = date(2025, 3, 18)  # EST-6 in Falun's rhythm (first meeting 2025-01-07, every 14 days)

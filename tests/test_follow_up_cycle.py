@@ -12,24 +12,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
-from flows.common import responsible_person
-from flows.follow_up import (
+from core.text import shorten
+from cycles.follow_up import (
+    TITLE_LENGTH,
     answered,
     compile_due_rounds,
     follow_up_and_compile,
-    follow_up_flow,
     follow_up_occasions,
     responsible_persons,
     run_follow_up_cycle,
-    shorten,
     stamp,
 )
+from flows.deployments import follow_up_flow
 from models.db import make_engine, transaction
 from models.enums import FollowUpFrequency, MeasureStatus
 from models.follow_up import FollowUpRound
 from models.municipality import Municipality
 from models.plan import Measure, StatusReport
 from models.records import Event
+from models.responsibility import responsible_person
 from models.rhythm import rhythm_from_json
 from models.task import Task, TaskKind, TaskState, task_by_key
 from models.working_days import is_working_day
@@ -205,7 +206,7 @@ def test_task_carries_assignee_subject_and_round(session: Session, falun: int) -
     measure = session.get(Measure, first)
     assert task is not None
     assert measure is not None
-    assert task.subject == f"Statusrapport första halvåret 2025: {shorten(measure.title)}"
+    assert task.subject == f"Statusrapport första halvåret 2025: {shorten(measure.title, TITLE_LENGTH)}"
     assert task.subject.startswith(
         "Statusrapport första halvåret 2025: Starta samverkansgrupper i - Nedre Norslund"
     )

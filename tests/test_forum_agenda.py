@@ -10,9 +10,8 @@ import docx
 import sqlalchemy as sa
 from sqlmodel import select
 
-from flows.est import run_est_cycle
-from flows.follow_up import run_follow_up_cycle
-from flows.forum_agenda import RESOLVED, STILL_OPEN, ForumAgenda, compile_forum_agenda, render_text
+from cycles.est import run_est_cycle
+from cycles.follow_up import run_follow_up_cycle
 from models.db import transaction
 from models.enums import ForumKind
 from models.escalation import Escalation, EscalationReason
@@ -20,6 +19,7 @@ from models.incident import Incident, IncidentSource, store_incidents
 from models.municipality import find_municipality
 from models.plan import Measure
 from models.rhythm import EscalationTarget, rhythm_from_json
+from reports.forum_agenda import RESOLVED, STILL_OPEN, ForumAgenda, compile_forum_agenda, render_text
 from tests.conftest import Cli
 
 # EST meetings in Falun's rhythm (first 2025-01-07, every 14 days): EST-3 … EST-7.

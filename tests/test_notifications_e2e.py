@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from flows.cycles import CYCLES
+from core.settings import Settings
 from flows.orchestration import run_cycle
-from flows.reporting import record_status_report
 from flows.simulation import scheduled_instants
 from models.db import make_engine, transaction
 from models.directory import Person
@@ -27,7 +26,8 @@ from models.municipality import find_municipality
 from models.outbox import MessageState, OutboxMessage
 from models.task import Task, TaskKind, TaskState
 from notifications.delivery import deliver_due
-from samordna.settings import Settings
+from services.cycles import CYCLES
+from services.status import StatusReportCommand, record_status_report
 from tests.conftest import REPO
 from tests.smtp import SmtpServer
 
@@ -108,10 +108,12 @@ def _report_on_first_status_task(engine: sa.Engine, as_of: date) -> str:
         record_status_report(
             session,
             municipality,
-            task.measure_id,
-            status=MeasureStatus.ONGOING,
-            reported_on=as_of,
-            comment="Arbetet pågår enligt plan.",
+            StatusReportCommand(
+                task.measure_id,
+                status=MeasureStatus.ONGOING,
+                reported_on=as_of,
+                comment="Arbetet pågår enligt plan.",
+            ),
             now=datetime.combine(as_of, datetime.min.time(), tzinfo=UTC),
         )
         return task.subject

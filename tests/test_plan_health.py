@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from flows.plan_health import measurable
+from reports.plan_health import measurable
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows.cycles import CYCLES
 from flows.orchestration import run_cycle
 from flows.serving import local_server
 from models.db import make_engine
+from services.cycles import CYCLES
 from tests.conftest import REPO
 from tests.smtp import free_port
 

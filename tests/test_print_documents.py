@@ -22,22 +22,23 @@ import sqlalchemy as sa
 from lxml import etree
 from sqlmodel import Session
 
+from cycles.est import est_members
+from cycles.est_calendar import meeting_date
+from cycles.est_decisions import record_attendance
 from documents.office import convert_files
 from documents.word import CELL_PADDING_PT, TWIPS_PER_PT, longest_word_pt
-from flows.est import est_members, meeting_date
-from flows.est_agenda import PROTOCOL, agenda_charts, compile_agenda, render_docx, render_text
-from flows.est_decisions import record_attendance
-from flows.est_demo import run_demo
-from flows.follow_up_report import compile_report, parse_period
-from flows.forum_agenda import FORUM_KINDS, compile_forum_agenda
-from flows.forum_agenda import render_docx as forum_docx
-from flows.report_documents import draw_charts, report_docx
-from flows.year_wheel import wheel_events, wheel_image
 from importers.indicator_values import import_indicator_values
 from importers.status_import import write_status_sheet
 from models.db import make_engine, transaction
 from models.municipality import Municipality, find_municipality
 from models.rhythm import rhythm_from_json
+from reports.est_agenda import PROTOCOL, agenda_charts, compile_agenda, render_docx, render_text
+from reports.follow_up_report import compile_report, parse_period
+from reports.forum_agenda import FORUM_KINDS, compile_forum_agenda
+from reports.forum_agenda import render_docx as forum_docx
+from reports.report_documents import draw_charts, report_docx
+from reports.year_wheel import wheel_events, wheel_image
+from services.demo import run_demo
 from tests.conftest import EXAMPLES, REPO, import_example, import_falun
 from tests.office import require_program
 from tests.report_support import simulate_in_place

@@ -11,15 +11,15 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.follow_up_report import LIGHT_RULES, FollowUpReport, compile_report, parse_period
-from flows.plan_export import export_plan_xlsx
-from flows.report_documents import draw_charts, report_docx, report_html
 from importers.directory_import import import_directory_file
 from importers.indicator_values import import_indicator_values
 from importers.plan_import import import_plan_file
 from models.db import make_engine, transaction
 from models.directory import Forum, Organisation, Person
 from models.plan import FocusArea, Measure, MeasureParty
+from reports.follow_up_report import LIGHT_RULES, FollowUpReport, compile_report, parse_period
+from reports.plan_export import export_plan_xlsx
+from reports.report_documents import draw_charts, report_docx, report_html
 from tests.conftest import EXAMPLES, import_falun
 from tests.office import chromium, libreoffice_convert
 from tests.report_support import simulate_in_place

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from flows.follow_up_report import (
+from models.db import transaction
+from reports.follow_up_report import (
     DUE_SOON_DAYS,
     LIGHT_RULES,
     AreaSection,
@@ -17,7 +18,6 @@ from flows.follow_up_report import (
     compile_report,
     parse_period,
 )
-from models.db import transaction
 from tests.conftest import import_falun
 from tests.report_support import simulate_in_place
 

@@ -8,8 +8,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from flows.daily_sweep import run_daily_sweep
-from flows.situation_assessment import run_situation_assessment_cycle
+from cycles.daily_sweep import run_daily_sweep
+from cycles.situation_assessment import run_situation_assessment_cycle
 from models.db import transaction
 from models.escalation import Escalation
 from models.municipality import Municipality

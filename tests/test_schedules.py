@@ -16,7 +16,7 @@ from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedul
 from prefect.client.schemas.actions import DeploymentScheduleCreate
 from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule, RRuleSchedule
 
-from flows.est import meeting_at
+from cycles.est_calendar import meeting_at
 from flows.schedules import (
     ScheduleFileError,
     _server_schedule,
@@ -47,12 +47,12 @@ DST_CHANGES = [
     date(2030, 10, 27),
 ]
 EXPECTED = {
-    "est-falun": "flows/est.py:est_flow",
-    "uppfoljning": "flows/follow_up.py:follow_up_flow",
-    "lagesbild": "flows/situation_assessment.py:situation_assessment_flow",
-    "daglig-kontroll": "flows/daily_sweep.py:daily_sweep_flow",
+    "est-falun": "flows/deployments.py:est_flow",
+    "uppfoljning": "flows/deployments.py:follow_up_flow",
+    "lagesbild": "flows/deployments.py:situation_assessment_flow",
+    "daglig-kontroll": "flows/deployments.py:daily_sweep_flow",
     "leverans": "flows/delivery.py:delivery_flow",
-    "est-dagordning": "flows/est_agenda.py:est_agenda_flow",
+    "est-dagordning": "flows/deployments.py:est_agenda_flow",
     "sspf-falun": "flows/sspf.py:sspf_flow",
 }
 

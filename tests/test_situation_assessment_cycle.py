@@ -10,15 +10,15 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.situation_assessment import (
+from cycles.situation_assessment import (
     assessment_steps,
     latest_assessment,
     next_assessment_due,
     plan_revisions,
     run_situation_assessment_cycle,
     shift_months,
-    situation_assessment_flow,
 )
+from flows.deployments import situation_assessment_flow
 from models.db import make_engine, transaction
 from models.municipality import Municipality
 from models.plan import ActionPlan, SituationAssessment

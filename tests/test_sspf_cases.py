@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
-from flows.daily_sweep import run_daily_sweep
+from cycles.daily_sweep import run_daily_sweep
 from models.municipality import find_municipality
 from models.outbox import OutboxMessage
 from models.task import Task, TaskKind

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from prefect.settings import get_current_settings, temporary_settings
 
+from core.settings import get_settings
 from flows.sspf import sspf_cases_due, sspf_follow_up, sspf_retention
 from models.db import transaction
-from samordna.settings import get_settings
 from tests.conftest import Cli, import_falun
 from tests.sspf_support import (
     COORDINATOR,

@@ -13,18 +13,18 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, col, select
 
-from flows.daily_sweep import run_daily_sweep
-from flows.follow_up import run_follow_up_cycle
-from flows.reporting import ReportError, record_status_report
+from core.clock import moment_of
+from cycles.daily_sweep import run_daily_sweep
+from cycles.follow_up import run_follow_up_cycle
 from importers.problems import ImportFailedError
-from importers.status_import import HEADERS, import_status_sheet, write_status_sheet
+from importers.status_import import HEADERS, write_status_sheet
 from models.directory import Person
 from models.enums import MeasureStatus
 from models.escalation import Escalation, EscalationReason
 from models.municipality import Municipality
 from models.plan import Measure, StatusReport
-from models.records import moment_of
 from models.task import Reminder, Task, TaskState
+from services.status import ReportError, StatusReportCommand, import_status_sheet, record_status_report
 from tests.conftest import Cli
 from tests.test_plan_import import row_counts
 
@@ -91,10 +91,12 @@ def test_report_closes_its_task_and_stops_its_reminders(engine: sa.Engine, falun
         outcome = record_status_report(
             session,
             municipality,
-            task.measure_id or 0,
-            status=MeasureStatus.ONGOING,
-            reported_on=REPORTED,
-            comment="Två samverkansgrupper startade.",
+            StatusReportCommand(
+                task.measure_id or 0,
+                status=MeasureStatus.ONGOING,
+                reported_on=REPORTED,
+                comment="Två samverkansgrupper startade.",
+            ),
             now=NOW,
         )
 
@@ -156,7 +158,10 @@ def test_report_resolves_only_escalations_whose_cause_is_gone(engine: sa.Engine,
             session.flush()
 
             outcome = record_status_report(
-                session, municipality, measure, status=status, reported_on=REPORTED, now=NOW
+                session,
+                municipality,
+                StatusReportCommand(measure, status=status, reported_on=REPORTED),
+                now=NOW,
             )
 
             assert {row.reason for row in outcome.resolved} == expected, status
@@ -185,9 +190,7 @@ def test_report_sets_the_status_unless_a_newer_report_exists(engine: sa.Engine, 
         first = record_status_report(
             session,
             municipality,
-            measure.id or 0,
-            status=MeasureStatus.ONGOING,
-            reported_on=REPORTED,
+            StatusReportCommand(measure.id or 0, status=MeasureStatus.ONGOING, reported_on=REPORTED),
             now=NOW,
         )
         assert (first.previous_status, first.status_changed) == (MeasureStatus.PLANNED, True)
@@ -195,10 +198,12 @@ def test_report_sets_the_status_unless_a_newer_report_exists(engine: sa.Engine, 
         backdated = record_status_report(
             session,
             municipality,
-            measure.id or 0,
-            status=MeasureStatus.DELAYED,
-            reported_on=date(2025, 5, 2),
-            progress_percent=30,
+            StatusReportCommand(
+                measure.id or 0,
+                status=MeasureStatus.DELAYED,
+                reported_on=date(2025, 5, 2),
+                progress_percent=30,
+            ),
             now=later,
         )
         assert backdated.status_changed is False
@@ -226,15 +231,18 @@ def test_report_on_another_kommuns_measure_is_refused(engine: sa.Engine, falun: 
         assert measure is not None
         with pytest.raises(ReportError, match=f"Åtgärden {measure} finns inte i Orsa"):
             record_status_report(
-                session, orsa, measure, status=MeasureStatus.ONGOING, reported_on=REPORTED, now=NOW
+                session,
+                orsa,
+                StatusReportCommand(measure, status=MeasureStatus.ONGOING, reported_on=REPORTED),
+                now=NOW,
             )
         with pytest.raises(ReportError, match="Rapportdatumet 2025-05-15 ligger i framtiden"):
             record_status_report(
                 session,
                 falun_of(session, falun),
-                measure,
-                status=MeasureStatus.ONGOING,
-                reported_on=REPORTED + timedelta(days=1),
+                StatusReportCommand(
+                    measure, status=MeasureStatus.ONGOING, reported_on=REPORTED + timedelta(days=1)
+                ),
                 now=NOW,
             )
         assert session.exec(select(sa.func.count()).select_from(StatusReport)).one() == 0

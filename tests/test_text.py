@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from samordna.text import (
+from core.text import (
     MINUS,
     NBSP,
     half_year_name,

@@ -10,15 +10,15 @@ import icalendar
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from flows.follow_up import follow_up_occasions
+from cycles.follow_up import follow_up_occasions
+from cycles.situation_assessment import assessment_steps, plan_revisions
 from flows.simulation import scheduled_instants
-from flows.situation_assessment import assessment_steps, plan_revisions
-from flows.year_wheel import Ring, stamp_of, wheel_events, wheel_ics, wheel_image
 from models.db import transaction
 from models.directory import Forum, ForumMeeting
 from models.municipality import Municipality
 from models.plan import ActionPlan, SituationAssessment
 from models.rhythm import rhythm_from_json
+from reports.year_wheel import Ring, stamp_of, wheel_events, wheel_ics, wheel_image
 from samordna.cli_common import PREFECT_YAML
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

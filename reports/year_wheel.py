@@ -1,11 +1,11 @@
 """The årshjul: every dated event of a kommun's year, from the same sources the engine runs on.
 
-- EST meetings: ``flows.est.meeting_at`` over the kommun's rhythm (what the EST schedule fires at), when
+- EST meetings: ``cycles.est.meeting_at`` over the kommun's rhythm (what the EST schedule fires at), when
   the kommun has an EST group;
-- follow-up deadlines: ``flows.follow_up.follow_up_occasions`` (the status reports' due dates);
+- follow-up deadlines: ``cycles.follow_up.follow_up_occasions`` (the status reports' due dates);
 - BRÅ and Kommunstyrelsen meetings: the directory's meetings of forums of kind ``lokala_bra`` and
   ``kommunstyrelsen``;
-- lägesbild milestones: ``flows.situation_assessment.assessment_steps`` from the latest decided lägesbild;
+- lägesbild milestones: ``cycles.situation_assessment.assessment_steps`` from the latest decided lägesbild;
 - plan revision: ``plan_revisions`` (the revision task's due date) and each plan's revision date.
 
 The same events become the wheel (an A4 page as SVG, PNG or PDF: the wheel and, under it, every
@@ -19,26 +19,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from core.clock import STOCKHOLM
+from core.text import half_year_name, swedish_date
+from cycles.est import has_est_group
+from cycles.est_calendar import meeting_at, meeting_date
+from cycles.follow_up import follow_up_occasions
+from cycles.situation_assessment import assessment_steps, latest_assessment, plan_revisions
 from documents.calendar import CalendarEvent, ics_calendar
 from documents.year_wheel import WheelMark, year_wheel
-from flows.est import has_est_group, meeting_at, meeting_date
-from flows.follow_up import follow_up_occasions
-from flows.situation_assessment import assessment_steps, latest_assessment, plan_revisions
 from models.directory import Forum, ForumMeeting
 from models.enums import ForumKind
 from models.municipality import Municipality
 from models.plan import ActionPlan
 from models.rhythm import rhythm_from_json
-from samordna.settings import TIMEZONE
-from samordna.text import half_year_name, swedish_date
 
 __all__ = ["Ring", "WheelEvent", "wheel_events", "wheel_ics", "wheel_image"]
-
-_ZONE = ZoneInfo(TIMEZONE)
 
 
 class Ring(StrEnum):
@@ -66,7 +64,7 @@ class WheelEvent:
 
     @property
     def day(self) -> date:
-        return self.start.astimezone(_ZONE).date() if isinstance(self.start, datetime) else self.start
+        return self.start.astimezone(STOCKHOLM).date() if isinstance(self.start, datetime) else self.start
 
 
 def _est(municipality: Municipality, session: Session, year: int) -> list[WheelEvent]:
@@ -106,7 +104,7 @@ def _forums(session: Session, municipality: Municipality, year: int) -> list[Whe
     for meeting, forum in rows:
         start: datetime | date = meeting.meeting_date
         if meeting.start_time is not None:
-            start = datetime.combine(meeting.meeting_date, meeting.start_time, tzinfo=_ZONE)
+            start = datetime.combine(meeting.meeting_date, meeting.start_time, tzinfo=STOCKHOLM)
         events.append(
             WheelEvent(
                 _FORUM_RINGS[forum.kind],
@@ -192,4 +190,4 @@ def wheel_ics(events: list[WheelEvent], year: int, municipality: Municipality, s
 
 def stamp_of(year: int) -> datetime:
     """The DTSTAMP of a year's calendar: fixed per year, so the same data gives the same bytes."""
-    return datetime.combine(date(year, 1, 1), time(0, 0), tzinfo=_ZONE)
+    return datetime.combine(date(year, 1, 1), time(0, 0), tzinfo=STOCKHOLM)

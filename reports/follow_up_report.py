@@ -5,7 +5,7 @@
 with its traffic light, progress, latest comment and next step, ansvarig, whether it reported on time,
 and its open escalations; the indicators with their trends and target attainment; the measures that did
 not report; and the analysis summary (problems, causes and measures per focus area). Renderers (HTML,
-DOCX, XLSX) live in ``flows.report_documents`` and only format this object.
+DOCX, XLSX) live in ``reports.report_documents`` and only format this object.
 
 Everything is judged *as of the period's last day*: the latest status report on or before it, the
 escalations open on it. The round of the period is the follow-up round labelled with it; a measure
@@ -27,8 +27,8 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from flows.follow_up import responsible_persons
-from models.enums import MeasureStatus
+from core.errors import InvalidInputError
+from models.enums import FINISHED_STATUSES, MeasureStatus
 from models.escalation import Escalation
 from models.follow_up import FollowUpRound, round_forum_name
 from models.indicator import Indicator, IndicatorValue
@@ -43,6 +43,7 @@ from models.plan import (
     focus_areas,
     plans,
 )
+from models.responsibility import responsible_persons
 from models.rhythm import rhythm_from_json
 from models.task import Task, TaskKind, TaskState
 
@@ -63,7 +64,6 @@ __all__ = [
 # A measure whose end date falls within this many days after the period is "due soon" (gul).
 DUE_SOON_DAYS = 90
 _PERIOD = re.compile(r"^\s*(?P<year>\d{4})\s*[Hh](?P<half>[12])\s*$")
-_FINISHED = (MeasureStatus.COMPLETED, MeasureStatus.CANCELLED)
 
 
 class Light(StrEnum):
@@ -89,10 +89,13 @@ class ReportPeriod:
 
 
 def parse_period(text: str) -> ReportPeriod:
-    """``2025H1`` → 1 January–30 June 2025; ``2025H2`` → 1 July–31 December. Raises ValueError in Swedish."""
+    """``2025H1`` → 1 January–30 June 2025; ``2025H2`` → 1 July–31 December.
+
+    Raises InvalidInputError in Swedish.
+    """
     found = _PERIOD.match(text)
     if found is None:
-        raise ValueError(
+        raise InvalidInputError(
             f'Perioden "{text}" förstås inte: skriv år och halvår, t.ex. 2025H1 (januari–juni) '
             "eller 2025H2 (juli–december)."
         )
@@ -126,7 +129,7 @@ class MeasureFacts:
 
     @property
     def finished(self) -> bool:
-        return self.status in _FINISHED
+        return self.status in FINISHED_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,11 +342,11 @@ def _chosen_plan(session: Session, municipality_id: int, plan_id: int | None) ->
     if plan_id is not None:
         found = session.get(ActionPlan, plan_id)
         if found is None or found.municipality_id != municipality_id:
-            raise ValueError(f"Planen {plan_id} finns inte i kommunen. Se: samordna plan list")
+            raise InvalidInputError(f"Planen {plan_id} finns inte i kommunen. Se: samordna plan list")
         return found
     known = plans(session, municipality_id)
     if not known:
-        raise ValueError("Kommunen har ingen åtgärdsplan. Importera den med: samordna plan import FIL")
+        raise InvalidInputError("Kommunen har ingen åtgärdsplan. Importera den med: samordna plan import FIL")
     return known[0]
 
 
@@ -365,7 +368,7 @@ def _rounds(
 
 
 def _window(round_: FollowUpRound, create_days_before_due: int) -> tuple[date, date]:
-    # The follow-up cycle's rule (flows.follow_up.answered): from the round's creation day to its meeting.
+    # The follow-up cycle's rule (cycles.follow_up.answered): from the round's creation day to its meeting.
     return round_.due_date - timedelta(days=create_days_before_due), round_.meeting_date
 
 
@@ -509,7 +512,7 @@ def compile_report(
     Reads only; raises ValueError (Swedish) when the kommun has no such plan."""
     municipality = session.get(Municipality, municipality_id)
     if municipality is None:
-        raise ValueError(f"Kommunen {municipality_id} finns inte.")
+        raise InvalidInputError(f"Kommunen {municipality_id} finns inte.")
     plan = _chosen_plan(session, municipality_id, plan_id)
     rhythm = rhythm_from_json(municipality.rhythm)
     areas = focus_areas(session, plan.id or 0)

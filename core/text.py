@@ -1,11 +1,11 @@
-"""Every text a person reads is rendered here, from jinja2 templates in ``templates/``.
+"""Swedish text helpers shared by every layer: folding names, shortening, dates and numbers.
 
-StrictUndefined: a template that names a missing value fails in tests instead of printing a blank.
-Dates are written the Swedish way through pendulum ("tisdag 3 mars 2026"); numbers with a decimal
-comma, a real minus sign and a non-breaking space before "%" and between thousands ("31,5 %",
-"−12 %", "12 345"); half-years in words ("andra halvåret 2025"). The same helpers are the jinja
-filters ``tal``, ``procent``, ``forandring``, ``halvar`` and ``halvar_kort``, so Python and templates
-write a number one way.
+One implementation each: a name typed by a person is compared with ``fold`` wherever it is looked up,
+a title is cut with ``shorten`` wherever it is shown, a date is written with ``swedish_date``, a number
+with ``swedish_number`` (a decimal comma, a real minus sign, a non-breaking space before "%" and
+between thousands: "31,5 %", "−12 %", "12 345"), a change with ``percent_change`` (none from zero), a
+half-year with ``half_year_name`` ("andra halvåret 2025"), and a table in a plain-text mail with
+``text_table`` (aligned rows, not a cell per line).
 """
 
 from __future__ import annotations
@@ -13,22 +13,52 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
-import jinja2
 import pendulum
 
-from samordna.settings import TIMEZONE
+from core.settings import TIMEZONE
+
+__all__ = [
+    "MINUS",
+    "NBSP",
+    "capitalised",
+    "fold",
+    "half_year_name",
+    "half_year_short",
+    "iso_date",
+    "percent_change",
+    "shorten",
+    "swedish_date",
+    "swedish_number",
+    "swedish_percent",
+    "text_table",
+]
 
 
-def templates_dir() -> Path:
-    """The templates: beside the package when installed from a wheel, else the repository's folder."""
-    packaged = Path(__file__).parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).parents[1] / "templates"
+def fold(text: str) -> str:
+    """Casefolded, without diacritics or punctuation, single-spaced: how names are compared.
+
+    "Älvbacka", "ÄLVBACKA" and "alvbacka" fold alike, as do "Faluns BRÅ" and "faluns bra".
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", stripped).split())
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters with "…"."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-–") + "…"
 
 
 @lru_cache(maxsize=4096)  # a digest writes the same few dates many times; pendulum's formatting is slow
@@ -44,6 +74,7 @@ def swedish_date(value: date | datetime | None, pattern: str = "dddd D MMMM YYYY
 
 
 def iso_date(value: date | None) -> str:
+    """``2026-03-03``, or an empty string for no date."""
     return value.isoformat() if value else ""
 
 
@@ -159,29 +190,3 @@ def text_table(rows: Sequence[Sequence[str]], *, width: int = TEXT_WIDTH) -> str
 def capitalised(text: str) -> str:
     """The first letter in upper case ("andra halvåret" → "Andra halvåret"), the rest untouched."""
     return text[:1].upper() + text[1:]
-
-
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir()),
-        undefined=jinja2.StrictUndefined,
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["svdatum"] = swedish_date
-    env.filters["isodatum"] = iso_date
-    env.filters["tal"] = swedish_number
-    env.filters["procent"] = swedish_percent
-    env.filters["forandring"] = percent_change
-    env.filters["halvar"] = half_year_name
-    env.filters["halvar_kort"] = half_year_short
-    env.filters["versal"] = capitalised
-    return env
-
-
-def render(name: str, **context: Any) -> str:
-    """Render ``templates/<name>`` with ``context``."""
-    return environment().get_template(name).render(**context)

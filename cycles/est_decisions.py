@@ -22,7 +22,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.est import ensure_cycle, est_members
+from cycles.est import ensure_cycle, est_members
 from models.directory import Person
 from models.est import EstAttendance, Intervention, InterventionState, est_cycle_by_number
 from models.municipality import Municipality

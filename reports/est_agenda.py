@@ -29,27 +29,29 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from documents import calendar, charts, office, word
-from flows.common import bra_coordinator
-from flows.est import cycle_number_at, ensure_cycle, est_members, has_est_group, meeting_at, meeting_date
-from flows.est_decisions import attendance
-from flows.est_situation import (
+from core.clock import moment_of
+from core.templating import render
+from core.text import percent_change, swedish_date, text_table
+from cycles.est import ensure_cycle, est_members, has_est_group
+from cycles.est_calendar import cycle_number_at, meeting_at, meeting_date
+from cycles.est_decisions import attendance
+from cycles.est_situation import (
     WEEKDAYS,
     EstSituation,
     InterventionLine,
     compile_situation,
     intervention_lines,
 )
-from flows.orchestration import cycle_flow
+from documents import calendar, charts, office, word
 from models.directory import Organisation, Person
 from models.est import Intervention, PersistingProblem, est_cycle_by_number
 from models.municipality import Municipality
 from models.outbox import message_ids_by_key
-from models.records import Event, moment_of
+from models.records import Event
+from models.responsibility import bra_coordinator
 from models.rhythm import Rhythm, rhythm_from_json
 from models.working_days import add_working_days, previous_working_day
 from notifications.documents import DOCX_TYPE, ICS_TYPE, PNG_TYPE, Attachment, Letter, write_document_messages
-from samordna.text import percent_change, render, swedish_date, text_table
 
 FORMATS = ("html", "text", "docx", "ics", "pdf")
 AGENDA = "dagordning"
@@ -707,10 +709,3 @@ def send_agendas(session: Session, municipality: Municipality, as_of: date) -> l
     return [
         Event(as_of, AGENDA, f"Dagordning till EST-möte {number}", keys[key].name) for key in sorted(inserted)
     ]
-
-
-est_agenda_flow = cycle_flow(
-    "est-dagordning",
-    send_agendas,
-    "Dagordningen till EST-gruppen ett antal arbetsdagar före mötet, en gång per möte och mottagare.",
-)

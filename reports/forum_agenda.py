@@ -11,12 +11,12 @@
   BRÅ the open escalations of level 1 and 2 about measures of the plan. Persisting problems are left
   out here: they are the first section.
 - Halvårsuppföljningen: when the meeting is a follow-up meeting of the rhythm
-  (``flows.follow_up.follow_up_occasions``), a pointer to that half-year's report with its headline
-  counts, taken from ``flows.follow_up_report.compile_report``, not counted again here.
+  (``cycles.follow_up.follow_up_occasions``), a pointer to that half-year's report with its headline
+  counts, taken from ``reports.follow_up_report.compile_report``, not counted again here.
 - Beslut: a section the template fills with one decision point per item.
 
 Renderers turn it into HTML, plain text and DOCX (``documents.word`` through the line format of
-``flows.est_agenda.docx_blocks``); ``samordna rapport dagordning`` writes them.
+``reports.est_agenda.docx_blocks``); ``samordna rapport dagordning`` writes them.
 """
 
 from __future__ import annotations
@@ -27,20 +27,22 @@ from datetime import date, time
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from documents import office, word
-from flows.est_agenda import docx_blocks, plain_text
-from flows.follow_up import follow_up_occasions
-from flows.follow_up_report import Light, compile_report, parse_period
+from core.clock import moment_of
+from core.errors import NotFoundError
+from core.templating import render
+from core.text import swedish_date
+from cycles.follow_up import follow_up_occasions
+from documents import word
 from models.directory import Forum, ForumMeeting, forum_members, meetings
 from models.enums import ForumKind
 from models.escalation import Escalation, EscalationReason
 from models.est import PersistingProblem
 from models.municipality import Municipality
 from models.plan import Measure
-from models.records import moment_of
 from models.rhythm import rhythm_from_json
 from models.task import Task
-from samordna.text import render, swedish_date
+from reports.est_agenda import docx_blocks, plain_text
+from reports.follow_up_report import Light, compile_report, parse_period
 
 __all__ = [
     "FORMATS",
@@ -66,7 +68,7 @@ STILL_OPEN = "kvarstår"
 RESOLVED = "löst"
 
 
-class ForumAgendaError(ValueError):
+class ForumAgendaError(NotFoundError):
     """The forum or the meeting asked for does not exist; the message is Swedish."""
 
 
@@ -426,6 +428,4 @@ def render_forum_agenda(agenda: ForumAgenda, fmt: str) -> bytes:
         return render_text(agenda).encode()
     if fmt == "docx":
         return render_docx(agenda)
-    if fmt == "pdf":
-        return office.pdf_of({"dagordning.docx": render_docx(agenda)})["dagordning.docx"]
     raise ValueError(fmt)

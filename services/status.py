@@ -35,29 +35,60 @@ moment never closes or resolves the same row twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from flows.daily_sweep import ANSWER_WINDOW_DAYS, FINISHED_STATUSES
-from models.enums import MeasureStatus
+from core.clock import local_day
+from core.errors import InvalidInputError
+from cycles.daily_sweep import ANSWER_WINDOW_DAYS, intervention_id_from_key
+from importers.problems import ImportFailedError, Problem
+from importers.status_import import SOURCE, StatusRow, parse_status, read_status_rows
+from models.enums import FINISHED_STATUSES, MeasureStatus
 from models.escalation import Escalation, EscalationReason
+from models.est import Intervention
 from models.municipality import Municipality
 from models.plan import Measure, StatusReport
-from models.task import Task, TaskKind, TaskState
-from samordna.settings import TIMEZONE
+from models.task import Task, TaskKind, TaskState, open_tasks
+from models.working_days import previous_working_day, working_days_between
 
-__all__ = ["ReportError", "ReportOutcome", "record_status_report", "resolution_reason"]
+__all__ = [
+    "ImportSummary",
+    "OpenWork",
+    "ReportError",
+    "ReportOutcome",
+    "StatusReportCommand",
+    "import_status_sheet",
+    "open_work_of",
+    "parse_status_text",
+    "record_status_report",
+    "resolution_reason",
+]
 
 SOURCE_LIMIT = 50
 RESOLUTION_LIMIT = 1000
 
 
-class ReportError(ValueError):
+class ReportError(InvalidInputError):
     """A status report that cannot be recorded; the message is Swedish and is shown as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReportCommand:
+    """One status report as an ansvarig (or the coordinator on her behalf) gives it."""
+
+    measure_id: int
+    status: MeasureStatus
+    reported_on: date | None = None  # None: today in Europe/Stockholm
+    comment: str = ""
+    progress_percent: int | None = None
+    next_step: str = ""
+    reporter_name: str = ""
+    reporter_person_id: int | None = None
+    source: str = "kommandorad"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +101,14 @@ class ReportOutcome:
     status_changed: bool
     closed_tasks: Sequence[Task]
     resolved: Sequence[Escalation]  # with resolved_on and resolution as written
+
+
+def parse_status_text(text: str, what: str) -> MeasureStatus:
+    """A status as a person writes it ("Pågående", "pagaende"); ``what`` names the field in the error."""
+    try:
+        return parse_status(text)
+    except ValueError as error:
+        raise InvalidInputError(f"{what}: {error}") from error
 
 
 def resolution_reason(
@@ -93,10 +132,6 @@ def resolution_reason(
     return None
 
 
-def _local_day(now: datetime) -> date:
-    return now.astimezone(ZoneInfo(TIMEZONE)).date()
-
-
 def _check(
     session: Session, municipality: Municipality, measure_id: int, reported_on: date, now: datetime
 ) -> Measure:
@@ -106,7 +141,7 @@ def _check(
             f"Åtgärden {measure_id} finns inte i {municipality.name}. Se: samordna plan list --kommun "
             f"{municipality.code}"
         )
-    today = _local_day(now)
+    today = local_day(now)
     if reported_on > today:
         raise ReportError(
             f"Rapportdatumet {reported_on.isoformat()} ligger i framtiden (i dag är det {today.isoformat()})."
@@ -186,24 +221,17 @@ def _resolve(
 
 
 def record_status_report(
-    session: Session,
-    municipality: Municipality,
-    measure_id: int,
-    *,
-    status: MeasureStatus,
-    reported_on: date,
-    comment: str = "",
-    progress_percent: int | None = None,
-    next_step: str = "",
-    reporter_name: str = "",
-    source: str = "kommandorad",
-    now: datetime,
+    session: Session, municipality: Municipality, command: StatusReportCommand, *, now: datetime
 ) -> ReportOutcome:
-    """Record a status report for ``measure_id`` and put right what it answers (module docstring).
+    """Record ``command`` for its measure and put right what it answers (module docstring).
 
     Raises ReportError for a measure of another kommun, a date after ``now`` or a progress outside
     0–100. Never commits; flushes so the caller sees the rows.
     """
+    measure_id = command.measure_id
+    reported_on = command.reported_on or local_day(now)
+    progress_percent = command.progress_percent
+    status = command.status
     measure = _check(session, municipality, measure_id, reported_on, now)
     if progress_percent is not None and not 0 <= progress_percent <= 100:  # noqa: PLR2004 - a percentage
         raise ReportError(f"Framsteg ska vara 0–100 procent, inte {progress_percent}.")
@@ -218,11 +246,12 @@ def record_status_report(
         reported_on=reported_on,
         status=status,
         progress_percent=progress_percent,
-        comment=comment.strip(),
-        next_step=next_step.strip(),
-        reporter_name=reporter_name.strip(),
+        comment=command.comment.strip(),
+        next_step=command.next_step.strip(),
+        reporter_name=command.reporter_name.strip(),
+        reporter_person_id=command.reporter_person_id,
         recorded_at=now,
-        source=source[:SOURCE_LIMIT],
+        source=command.source[:SOURCE_LIMIT],
     )
     session.add(report)
     previous = measure.status
@@ -243,3 +272,96 @@ def record_status_report(
         closed_tasks=closed,
         resolved=resolved,
     )
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What a status import read and did."""
+
+    file: Path
+    rows: list[StatusRow] = field(default_factory=list)
+    skipped: int = 0  # rows with an id but no status: not answered yet
+    outcomes: list[ReportOutcome] = field(default_factory=list)
+
+    @property
+    def tasks_closed(self) -> int:
+        return sum(len(outcome.closed_tasks) for outcome in self.outcomes)
+
+    @property
+    def escalations_resolved(self) -> int:
+        return sum(len(outcome.resolved) for outcome in self.outcomes)
+
+
+def import_status_sheet(
+    session: Session, municipality: Municipality, path: Path, *, now: datetime
+) -> ImportSummary:
+    """Check the whole status sheet, then record every answered row. Never commits.
+
+    The sheet is read and checked first (``importers.status_import``): any problem names its file,
+    sheet, row and column and nothing is recorded.
+    """
+    rows, skipped = read_status_rows(session, municipality, path, now=now)
+    summary = ImportSummary(file=path, rows=rows, skipped=skipped)
+    for row in rows:
+        command = StatusReportCommand(
+            row.measure_id,
+            row.status,
+            reported_on=row.reported_on,
+            comment=row.comment,
+            progress_percent=row.progress_percent,
+            next_step=row.next_step,
+            reporter_name=row.reporter_name,
+            source=SOURCE,
+        )
+        try:
+            outcome = record_status_report(session, municipality, command, now=now)
+        except ReportError as error:  # checked above; kept so a slip still names the row
+            raise ImportFailedError([Problem(row.location, str(error))]) from error
+        summary.outcomes.append(outcome)
+    return summary
+
+
+@dataclass(frozen=True, slots=True)
+class OpenWork:
+    """One open task of a person, with what it is about: a measure, an insats, or a step."""
+
+    task: Task
+    measure: Measure | None
+    intervention: Intervention | None
+    due: date  # the due date as the reminders count it (moved back to a working day)
+    overdue_working_days: int  # 0 when not overdue
+
+
+def open_work_of(session: Session, municipality_id: int, person_id: int, *, as_of: date) -> list[OpenWork]:
+    """A person's open tasks across measures, EST insatser and lägesbild steps, soonest due first."""
+    tasks = open_tasks(session, municipality_id, assignee_person_id=person_id)
+    measure_ids = {task.measure_id for task in tasks if task.measure_id is not None}
+    measures_by_id: dict[int | None, Measure] = {}
+    if measure_ids:
+        measures_by_id = {
+            measure.id: measure
+            for measure in session.exec(select(Measure).where(col(Measure.id).in_(measure_ids)))
+        }
+    intervention_ids = {
+        found for task in tasks if (found := intervention_id_from_key(task.idempotency_key)) is not None
+    }
+    interventions: dict[int | None, Intervention] = {}
+    if intervention_ids:
+        interventions = {
+            item.id: item
+            for item in session.exec(select(Intervention).where(col(Intervention.id).in_(intervention_ids)))
+        }
+    work = []
+    for task in tasks:
+        due = previous_working_day(task.due_date)
+        late = working_days_between(due, as_of) if due < as_of else 0
+        work.append(
+            OpenWork(
+                task=task,
+                measure=measures_by_id.get(task.measure_id),
+                intervention=interventions.get(intervention_id_from_key(task.idempotency_key)),
+                due=due,
+                overdue_working_days=late,
+            )
+        )
+    return work

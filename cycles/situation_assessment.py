@@ -27,13 +27,13 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from flows.common import bra_coordinator
-from flows.follow_up import shorten, stamp
-from flows.orchestration import cycle_flow
+from core.text import shorten
+from cycles.follow_up import TITLE_LENGTH, stamp
 from models.directory import Person
 from models.municipality import Municipality
 from models.plan import ActionPlan, SituationAssessment
 from models.records import Event, insert_once
+from models.responsibility import bra_coordinator
 from models.rhythm import Rhythm, rhythm_from_json
 from models.task import Task, TaskKind, TaskState
 from models.working_days import add_working_days, previous_working_day
@@ -47,7 +47,6 @@ __all__ = [
     "plan_revisions",
     "run_situation_assessment_cycle",
     "shift_months",
-    "situation_assessment_flow",
 ]
 
 _MONTHS_PER_YEAR = 12
@@ -136,7 +135,8 @@ def plan_revisions(plans: list[ActionPlan], rhythm: Rhythm) -> list[PlannedTask]
                 kind=TaskKind.PLAN_REVISION,
                 key=f"revidera_plan:{plan.id}:{plan.revision_due.isoformat()}",
                 subject=(
-                    f"Revidera åtgärdsplanen före {plan.revision_due.isoformat()}: {shorten(plan.title)}"
+                    f"Revidera åtgärdsplanen före {plan.revision_due.isoformat()}: "
+                    f"{shorten(plan.title, TITLE_LENGTH)}"
                 ),
                 due_date=due,
                 create_on=due - timedelta(days=config.create_days_before_due),
@@ -216,10 +216,3 @@ def cancel_superseded(
         session.add(task)
     session.flush()
     return [Event(as_of, "uppgift avbruten", task.subject) for task in stale]
-
-
-situation_assessment_flow = cycle_flow(
-    "lagesbild",
-    run_situation_assessment_cycle,
-    "Lägesbild vartannat år och revidering av åtgärdsplanen.",
-)

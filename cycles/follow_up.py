@@ -21,43 +21,37 @@ creation day up to the meeting day. Times stored by these functions come from ``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.common import bra_coordinator
-from flows.orchestration import cycle_flow
-from models.directory import Forum, ForumMeeting, OrganisationContact, Person
-from models.enums import FollowUpFrequency, MeasureStatus
+from core.clock import local_day, moment_of
+from core.text import half_year_name, shorten
+from models.directory import Forum, ForumMeeting
+from models.enums import FINISHED_STATUSES, FollowUpFrequency
 from models.follow_up import FollowUpRound, round_forum_name
 from models.municipality import Municipality
-from models.plan import ActionPlan, Measure, PartyRole, StatusReport, measure_parties
-from models.records import Event, insert_many, insert_once, moment_of
+from models.plan import ActionPlan, Measure, StatusReport
+from models.records import Event, insert_many, insert_once
+from models.responsibility import bra_coordinator, responsible_persons
 from models.rhythm import Rhythm, rhythm_from_json
 from models.task import Task, TaskKind, TaskState
 from models.working_days import add_working_days, previous_working_day
-from samordna.settings import TIMEZONE
-from samordna.text import half_year_name
 
 __all__ = [
     "Occasion",
     "answered",
     "compile_due_rounds",
-    "follow_up_flow",
     "follow_up_occasions",
-    "responsible_persons",
     "run_follow_up_cycle",
     "stamp",
 ]
 
 TITLE_LENGTH = 120
 _FIRST_HALF_LAST_MONTH = 6
-_FINISHED = (MeasureStatus.COMPLETED, MeasureStatus.CANCELLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,18 +114,6 @@ def follow_up_occasions(session: Session, municipality: Municipality, rhythm: Rh
     return list(occasions.values())
 
 
-def shorten(text: str, limit: int = TITLE_LENGTH) -> str:
-    """``text`` on one line, cut at a word boundary to at most ``limit`` characters with "…"."""
-    flat = re.sub(r"\s+", " ", text).strip()
-    if len(flat) <= limit:
-        return flat
-    cut = flat[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,.;:-–") + "…"
-
-
 def _measures_with_frequency(
     session: Session, municipality_id: int
 ) -> list[tuple[Measure, FollowUpFrequency | None]]:
@@ -154,7 +136,7 @@ def is_active(
     Active: not genomförd or avbruten, and started (no start date, or one on or before the meeting).
     A measure followed up yearly is asked only in the half-year ``yearly_half``.
     """
-    if measure.status in _FINISHED:
+    if measure.status in FINISHED_STATUSES:
         return False
     if measure.period_start is not None and measure.period_start > occasion.meeting_date:
         return False
@@ -176,48 +158,6 @@ def _existing_keys(session: Session, municipality_id: int, label: str) -> set[st
             )
         )
     )
-
-
-def responsible_persons(
-    session: Session, measure_ids: list[int], municipality_id: int
-) -> dict[int, Person | None]:
-    """``flows.common.responsible_person`` for many measures in four queries instead of a few per
-    measure: the first named ansvarig person, else the contact of the first named organisation that
-    has one, else the BRÅ-samordnare. A test checks that both agree on every measure."""
-    parties = {
-        measure_id: [party for party in rows if party.role == PartyRole.RESPONSIBLE]
-        for measure_id, rows in measure_parties(session, measure_ids).items()
-    }
-    organisation_ids = {
-        party.organisation_id
-        for rows in parties.values()
-        for party in rows
-        if party.organisation_id is not None
-    }
-    contacts = {
-        contact.organisation_id: contact.person_id
-        for contact in session.exec(
-            select(OrganisationContact).where(col(OrganisationContact.organisation_id).in_(organisation_ids))
-        )
-    }
-    person_ids = set(contacts.values()) | {
-        party.person_id for rows in parties.values() for party in rows if party.person_id is not None
-    }
-    people = {
-        person.id: person for person in session.exec(select(Person).where(col(Person.id).in_(person_ids)))
-    }
-    fallback = bra_coordinator(session, municipality_id)
-    found: dict[int, Person | None] = {}
-    for measure_id in measure_ids:
-        found[measure_id] = fallback
-        for party in parties.get(measure_id, []):
-            person_id = (
-                party.person_id if party.person_id is not None else contacts.get(party.organisation_id or -1)
-            )
-            if person_id is not None:
-                found[measure_id] = people.get(person_id)
-                break
-    return found
 
 
 def _open_round(session: Session, municipality_id: int, occasion: Occasion) -> None:
@@ -251,6 +191,7 @@ def _create_tasks(
     if not missing:
         return []
     responsible = responsible_persons(session, [measure.id or 0 for measure in missing], municipality_id)
+    half_year = half_year_name(occasion.period_label)
     tasks: list[tuple[Task, str]] = []
     for measure in missing:
         measure_id = measure.id or 0
@@ -258,7 +199,7 @@ def _create_tasks(
         task = Task(
             municipality_id=municipality_id,
             kind=TaskKind.STATUS_REPORT,
-            subject=f"Statusrapport {half_year_name(occasion.period_label)}: {shorten(measure.title)}",
+            subject=f"Statusrapport {half_year}: {shorten(measure.title, TITLE_LENGTH)}",
             due_date=occasion.due_date,
             idempotency_key=status_task_key(measure_id, occasion.period_label),
             measure_id=measure_id,
@@ -409,10 +350,9 @@ def _coordinator_name(session: Session, municipality_id: int) -> str:
 
 def _opened_on(tasks: list[Task]) -> dict[str, date]:
     """The day each round's first task was created (Europe/Stockholm), from the tasks' ``created_at``."""
-    zone = ZoneInfo(TIMEZONE)
     opened: dict[str, date] = {}
     for task in tasks:
-        day = task.created_at.astimezone(zone).date()
+        day = local_day(task.created_at)
         opened[task.period_label] = min(day, opened.get(task.period_label, day))
     return opened
 
@@ -485,10 +425,3 @@ def follow_up_and_compile(session: Session, municipality: Municipality, as_of: d
     return compile_due_rounds(session, municipality, as_of) + run_follow_up_cycle(
         session, municipality, as_of
     )
-
-
-follow_up_flow = cycle_flow(
-    "uppfoljning",
-    follow_up_and_compile,
-    "Åtgärdsplanens uppföljning: statusuppgifter inför forumets möte och sammanställning när de förfaller.",
-)

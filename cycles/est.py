@@ -1,11 +1,10 @@
 """EST (Effektiv samordning för trygghet): a meeting every 14 days, and what each one needs beforehand.
 
-Meeting ``n`` of a kommun is ``rhythm.est.first_meeting + (n - 1) * interval_days`` at
-``rhythm.est.meeting_time`` Europe/Stockholm local time: across a DST change the UTC offset moves, the
-local time does not. A meeting on a holiday still happens as scheduled (the EST group decides); only due
-dates move to the previous working day.
+When meeting ``n`` of a kommun takes place is the calendar's answer (``cycles/est_calendar.py``). A
+meeting on a holiday still happens as scheduled (the EST group decides); only due dates move to the
+previous working day.
 
-On a meeting day the period that closes is judged for persisting problems (flows/est_situation.py:
+On a meeting day the period that closes is judged for persisting problems (cycles/est_situation.py:
 ``close_period``), each raised once to the forum the kommun's rutin names. A run judges, oldest first,
 every closed period it has not judged yet (``EstCycle.judged_on``), so meetings at which the flow did
 not run (server down, worker stopped) are caught up: a streak that began and ended in the gap is raised
@@ -33,23 +32,31 @@ A kommun without an EST group (no forum of kind ``est_grupp``) has no EST: the c
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pendulum
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.orchestration import cycle_flow
+from core.clock import moment_of
+from core.settings import TIMEZONE
+from core.text import swedish_date
+from cycles.est_calendar import (
+    cycle_number_at,
+    cycle_row,
+    held_meeting_number,
+    meeting_date,
+    period_label,
+    report_due_date,
+)
+from cycles.est_situation import close_periods
 from models.directory import Forum, ForumMember, Person
 from models.enums import ForumKind
 from models.est import EstCycle, Intervention, InterventionState
 from models.municipality import Municipality
-from models.records import Event, insert_once, moment_of
+from models.records import Event, insert_once
 from models.rhythm import Rhythm, rhythm_from_json
 from models.task import Task, TaskKind, TaskState
-from models.working_days import add_working_days, previous_working_day
-from samordna.settings import TIMEZONE
-from samordna.text import swedish_date
 
 NEW_PERIOD = "ny period"
 TASK = "uppgift"
@@ -59,48 +66,12 @@ periods. Older unjudged periods (a first install with imported history, a flow s
 year) are left unjudged: raising a problem of years ago to the BRÅ helps nobody."""
 
 
-def meeting_date(rhythm: Rhythm, number: int) -> date:
-    """The local date of EST meeting ``number`` (1 is the rhythm's first meeting)."""
-    if number < 1:
-        raise ValueError(f"EST-möten numreras från 1, inte {number}.")
-    return rhythm.est.first_meeting + timedelta(days=(number - 1) * rhythm.est.interval_days)
-
-
-def meeting_at(rhythm: Rhythm, number: int) -> datetime:
-    """The instant (aware, UTC) of EST meeting ``number``: the same local time on every meeting day."""
-    day = meeting_date(rhythm, number)
-    clock = rhythm.est.meeting_time
-    local = pendulum.datetime(
-        day.year, day.month, day.day, clock.hour, clock.minute, clock.second, tz=TIMEZONE
-    )
-    # A plain datetime: pendulum's subclass warns on some methods, and tests run with -W error.
-    return datetime.fromtimestamp(local.timestamp(), tz=UTC)
-
-
-def cycle_number_at(rhythm: Rhythm, as_of: date) -> int:
-    """The number of the first EST meeting on or after ``as_of`` (1 for any day up to the first)."""
-    elapsed = (as_of - rhythm.est.first_meeting).days
-    if elapsed <= 0:
-        return 1
-    return -(-elapsed // rhythm.est.interval_days) + 1
-
-
-def report_due_date(rhythm: Rhythm, number: int) -> date:
-    """When the EST actors' reports (and insats follow-ups) for meeting ``number`` are due."""
-    lead = rhythm.est.report_lead_working_days
-    return previous_working_day(add_working_days(meeting_date(rhythm, number), -lead))
-
-
 def report_key(person_id: int, number: int) -> str:
     return f"rapportera:{person_id}:EST-{number}"
 
 
 def intervention_key(intervention_id: int, number: int) -> str:
     return f"insats:{intervention_id}:EST-{number}"
-
-
-def period_label(number: int) -> str:
-    return f"EST-{number}"
 
 
 def est_members(session: Session, municipality_id: int) -> list[Person]:
@@ -137,18 +108,6 @@ def followed_interventions(session: Session, municipality_id: int) -> list[tuple
         .order_by(col(Intervention.due_date), col(Intervention.id))
     )
     return [(intervention, person) for intervention, person in rows]
-
-
-def cycle_row(municipality_id: int, rhythm: Rhythm, number: int) -> EstCycle:
-    """A new (unsaved) EstCycle row for meeting ``number``: its period and meeting instant."""
-    day = meeting_date(rhythm, number)
-    return EstCycle(
-        municipality_id=municipality_id,
-        number=number,
-        period_start=day - timedelta(days=rhythm.est.interval_days - 1),
-        period_end=day,
-        meeting_at=meeting_at(rhythm, number),
-    )
 
 
 def _ensure_cycle(
@@ -252,9 +211,6 @@ def run_est_cycle(session: Session, municipality: Municipality, as_of: date) -> 
     events.extend(_miss_held_meeting_tasks(session, municipality_id, rhythm, as_of))
     held = held_meeting_number(rhythm, as_of)
     if held is not None:
-        # est_situation builds on this module's calendar, so it is imported here, not at the top.
-        from flows.est_situation import close_periods  # noqa: PLC0415 - see the comment above
-
         numbers = periods_to_judge(session, municipality_id, rhythm, held)
         events.extend(close_periods(session, municipality_id, rhythm, numbers, as_of))
     session.flush()
@@ -288,13 +244,6 @@ def periods_to_judge(session: Session, municipality_id: int, rhythm: Rhythm, hel
     return [number for number, judged_on in rows if judged_on is None or number == held]
 
 
-def held_meeting_number(rhythm: Rhythm, as_of: date) -> int | None:
-    """The newest meeting on or before ``as_of`` (its period has closed), or None before the first."""
-    current = cycle_number_at(rhythm, as_of)
-    number = current if meeting_date(rhythm, current) <= as_of else current - 1
-    return number if number >= 1 else None
-
-
 def _miss_held_meeting_tasks(
     session: Session, municipality_id: int, rhythm: Rhythm, as_of: date
 ) -> list[Event]:
@@ -323,11 +272,3 @@ def _miss_held_meeting_tasks(
 def _meeting_number(label: str) -> int | None:
     prefix, _, number = label.partition("-")
     return int(number) if prefix == "EST" and number.isdigit() else None
-
-
-est_flow = cycle_flow(
-    "est-cykel",
-    run_est_cycle,
-    "EST var 14:e dag: ny period, rapporteringsuppgifter till EST-aktörerna "
-    "och uppföljning av öppna insatser.",
-)

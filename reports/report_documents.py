@@ -16,10 +16,10 @@ import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.templating import render
+from core.text import half_year_name, half_year_short, shorten, swedish_date, swedish_number
 from documents import charts, word
-from flows.follow_up import shorten
-from flows.follow_up_report import AreaSection, FollowUpReport, IndicatorTrend, Light, MeasureLine
-from samordna.text import half_year_name, half_year_short, render, swedish_date, swedish_number
+from reports.follow_up_report import AreaSection, FollowUpReport, IndicatorTrend, Light, MeasureLine
 
 __all__ = [
     "COLUMNS",

@@ -25,16 +25,17 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import select
 
-from flows.est import est_members, meeting_date
-from flows.est_agenda import PROTOCOL, compile_agenda, write_documents
-from flows.est_decisions import record_attendance, record_decision
-from flows.est_situation import close_period
+from cycles.est import est_members
+from cycles.est_calendar import meeting_date
+from cycles.est_decisions import record_attendance, record_decision
+from cycles.est_situation import close_period
 from models.db import transaction
 from models.directory import Person
 from models.est import Intervention, InterventionState, PersistingProblem
 from models.incident import Incident, IncidentSource, PartOfDay, part_of_day_at, store_incidents
 from models.municipality import find_municipality
 from models.rhythm import Rhythm, rhythm_from_json
+from reports.est_agenda import PROTOCOL, compile_agenda, write_documents
 
 DEMO_SEED = 2080
 

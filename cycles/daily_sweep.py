@@ -68,25 +68,24 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.orchestration import cycle_flow
-from models.directory import OrganisationContact, Person, persons
-from models.enums import MeasureStatus
+from core.clock import moment_of
+from core.text import shorten, swedish_date
+from models.directory import Person, persons
+from models.enums import FINISHED_STATUSES, MeasureStatus
 from models.escalation import Escalation, EscalationLevel, EscalationReason, open_escalations
 from models.est import Intervention, InterventionState
 from models.municipality import Municipality
-from models.plan import Measure, PartyRole, StatusReport, measure_parties
-from models.records import Event, insert_many, moment_of
+from models.plan import Measure, StatusReport
+from models.records import Event, insert_many
+from models.responsibility import responsible_persons
 from models.rhythm import ReminderLadder, Rhythm, StalledRules, rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from models.working_days import add_working_days, is_working_day, previous_working_day, working_days_between
 from notifications.compose import enqueue_messages
-from samordna.text import swedish_date
 
 __all__ = [
     "ANSWER_WINDOW_DAYS",
-    "FINISHED_STATUSES",
     "StallCause",
-    "daily_sweep_flow",
     "intervention_id_from_key",
     "intervention_stall",
     "is_answered",
@@ -104,7 +103,6 @@ __all__ = [
 # which lies about half a year back (a quarter at the shortest rhythm), so 60 days separates the two.
 ANSWER_WINDOW_DAYS = 60
 
-FINISHED_STATUSES = frozenset({MeasureStatus.COMPLETED, MeasureStatus.CANCELLED})
 
 NO_RECIPIENT = "ingen"
 TITLE_LIMIT = 120
@@ -246,11 +244,6 @@ def intervention_stall(intervention: Intervention, *, rules: StalledRules, as_of
 # Text people read
 
 
-def _short(text: str, limit: int = TITLE_LIMIT) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
 @functools.lru_cache(maxsize=4096)
 def _long_date(value: date) -> str:
     """``tisdag 12 maj 2026``; cached, since pendulum loads the time zone for every call and a sweep
@@ -347,12 +340,12 @@ class _Sweep:
         """What the task asks, as a phrase: 'statusrapport för "<åtgärd>"'."""
         measure = self.measures.get(task.measure_id) if task.measure_id is not None else None
         if task.kind == TaskKind.STATUS_REPORT and measure is not None:
-            return f'statusrapport för "{_short(measure.title)}"'
+            return f'statusrapport för "{shorten(measure.title, TITLE_LIMIT)}"'
         intervention_id = intervention_id_from_key(task.idempotency_key)
         intervention = self.interventions.get(intervention_id) if intervention_id is not None else None
         if task.kind == TaskKind.INTERVENTION_FOLLOW_UP and intervention is not None:
-            return f'uppföljning av insatsen "{_short(intervention.title)}"'
-        return f'"{_short(task.subject)}"'
+            return f'uppföljning av insatsen "{shorten(intervention.title, TITLE_LIMIT)}"'
+        return f'"{shorten(task.subject, TITLE_LIMIT)}"'
 
 
 def _load(session: Session, municipality: Municipality, as_of: date) -> _Sweep:
@@ -438,7 +431,7 @@ def _reminder_subject(sweep: _Sweep, task: Task, kind: ReminderKind) -> str:
     else:
         late = working_days_between(due, sweep.as_of)
         text = f"Påminnelse: {phrase} senast {_long_date(due)} – nu {late} arbetsdagar försenad"
-    return _short(text, SUBJECT_LIMIT)
+    return shorten(text, SUBJECT_LIMIT)
 
 
 def _remind(sweep: _Sweep) -> None:
@@ -541,8 +534,8 @@ def _insert_escalation(sweep: _Sweep, planned: _Planned, subject: str, detail: s
         municipality_id=sweep.municipality_id,
         level=int(planned.level),
         reason=planned.reason,
-        detail=_short(detail, DETAIL_LIMIT),
-        subject=_short(subject, SUBJECT_LIMIT),
+        detail=shorten(detail, DETAIL_LIMIT),
+        subject=shorten(subject, SUBJECT_LIMIT),
         task_id=planned.task.id if planned.task is not None else None,
         measure_id=planned.measure.id if planned.measure is not None else None,
         intervention_id=planned.intervention.id if planned.intervention is not None else None,
@@ -698,35 +691,7 @@ def _plan_stalls(sweep: _Sweep) -> list[_Planned]:
 
 
 def _responsible_for_measures(sweep: _Sweep, measure_ids: set[int]) -> dict[int, Person | None]:
-    """flows.common.responsible_person for many measures in two queries."""
-    if not measure_ids:
-        return {}
-    parties = measure_parties(sweep.session, sorted(measure_ids))
-    organisation_ids = {
-        party.organisation_id
-        for rows in parties.values()
-        for party in rows
-        if party.organisation_id is not None
-    }
-    contacts: dict[int, int] = {}
-    if organisation_ids:
-        for contact in sweep.session.exec(
-            select(OrganisationContact).where(col(OrganisationContact.organisation_id).in_(organisation_ids))
-        ):
-            contacts[contact.organisation_id] = contact.person_id
-    found: dict[int, Person | None] = {}
-    for measure_id in measure_ids:
-        found[measure_id] = sweep.directory.coordinator()
-        for party in parties.get(measure_id, []):
-            if party.role != PartyRole.RESPONSIBLE:
-                continue
-            if party.person_id is not None:
-                found[measure_id] = sweep.directory.person(party.person_id)
-                break
-            if party.organisation_id is not None and party.organisation_id in contacts:
-                found[measure_id] = sweep.directory.person(contacts[party.organisation_id])
-                break
-    return found
+    return responsible_persons(sweep.session, sorted(measure_ids), sweep.municipality_id)
 
 
 def _tasks_concerned(sweep: _Sweep, new: list[_Planned]) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
@@ -781,7 +746,7 @@ def _escalate_stalls(sweep: _Sweep) -> None:
     )
     for item in new:
         if item.measure is not None and item.measure.id is not None:
-            title = _short(item.measure.title)
+            title = shorten(item.measure.title, TITLE_LIMIT)
             phrase = _stall_phrase(item)
             subject = f'Avstannad åtgärd: "{title}" – {phrase}'
             detail = (
@@ -791,7 +756,7 @@ def _escalate_stalls(sweep: _Sweep) -> None:
                 f"{attempts.describe(by_measure.get(item.measure.id, []))}"
             )
         elif item.intervention is not None and item.intervention.id is not None:
-            title = _short(item.intervention.title)
+            title = shorten(item.intervention.title, TITLE_LIMIT)
             due = _long_date(item.since)
             owner = _name(sweep.directory.person(item.intervention.responsible_person_id))
             where = f" i {item.intervention.area}" if item.intervention.area else ""
@@ -895,7 +860,7 @@ def _resolve(sweep: _Sweep) -> None:
         changed = sweep.session.execute(
             sa.update(Escalation)
             .where(col(Escalation.id) == escalation.id, col(Escalation.resolved_on).is_(None))
-            .values(resolved_on=sweep.as_of, resolution=_short(resolution, SUBJECT_LIMIT))
+            .values(resolved_on=sweep.as_of, resolution=shorten(resolution, SUBJECT_LIMIT))
             .returning(col(Escalation.id)),
             execution_options={"synchronize_session": "fetch"},
         ).first()
@@ -935,10 +900,3 @@ def run_daily_sweep(session: Session, municipality: Municipality, as_of: date) -
 def sweep_and_notify(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
     """The daily sweep, then its messages in the outbox, in the same transaction: both or neither."""
     return run_daily_sweep(session, municipality, as_of) + enqueue_messages(session, municipality, as_of)
-
-
-daily_sweep_flow = cycle_flow(
-    "daglig-kontroll",
-    sweep_and_notify,
-    "Daglig kontroll kl 07.00 på arbetsdagar: påminnelser och eskaleringar.",
-)

@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from flows.est import cycle_row, meeting_at, meeting_date
+from cycles.est_calendar import cycle_row, meeting_at, meeting_date
 from models.directory import Forum, ForumMeeting, Person
 from models.enums import ForumKind
 from models.escalation import Escalation, EscalationLevel, EscalationReason

@@ -21,8 +21,8 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from flows.situation_assessment import latest_assessment, next_assessment_due
-from importers.columns import fold
+from core.text import fold
+from cycles.situation_assessment import latest_assessment, next_assessment_due
 from models.directory import OrganisationContact
 from models.indicator import Indicator
 from models.municipality import Municipality
