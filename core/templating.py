@@ -1,7 +1,10 @@
 """Every text a person reads is rendered here, from jinja2 templates in ``templates/``.
 
 StrictUndefined: a template that names a missing value fails in tests instead of printing a blank.
-Dates are written the Swedish way through ``core.text`` ("tisdag 3 mars 2026").
+Dates and numbers are written the Swedish way through ``core.text`` ("tisdag 3 mars 2026", "31,5 %",
+"andra halvåret 2025"): the filters ``svdatum``, ``isodatum``, ``kort``, ``tal``, ``procent``,
+``forandring``, ``halvar``, ``halvar_kort`` and ``versal`` are those functions, so Python and templates
+write a date or a number one way.
 """
 
 from __future__ import annotations
@@ -12,7 +15,17 @@ from typing import Any
 
 import jinja2
 
-from core.text import iso_date, shorten, swedish_date
+from core.text import (
+    capitalised,
+    half_year_name,
+    half_year_short,
+    iso_date,
+    percent_change,
+    shorten,
+    swedish_date,
+    swedish_number,
+    swedish_percent,
+)
 
 
 def templates_dir() -> Path:
@@ -35,6 +48,12 @@ def environment() -> jinja2.Environment:
     env.filters["svdatum"] = swedish_date
     env.filters["isodatum"] = iso_date
     env.filters["kort"] = shorten
+    env.filters["tal"] = swedish_number
+    env.filters["procent"] = swedish_percent
+    env.filters["forandring"] = percent_change
+    env.filters["halvar"] = half_year_name
+    env.filters["halvar_kort"] = half_year_short
+    env.filters["versal"] = capitalised
     return env
 
 

@@ -7,17 +7,24 @@ due and escalates it when overdue, like every other task. Its period label ``ins
 meeting label, so the EST cycle does not mark it missed when the next meeting is held; the EST cycle's
 own follow-up tasks (``insats:<insats>:EST-<n>``) still ask about it before every meeting while it is
 open. The protocol (``samordna est protokoll``) prints the decisions from these rows.
+
+Attendance (``record_attendance``, ``samordna est narvaro``) is recorded with the decisions, on the
+meeting's EstCycle: one EstAttendance row per person (present or not). The members of the EST group
+who are not named present are recorded absent; a guest named present is recorded too. Recording again
+replaces the earlier answer for the persons it names, so a correction is one more call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
-from cycles.est import ensure_cycle
+from cycles.est import ensure_cycle, est_members
 from models.directory import Person
-from models.est import Intervention, InterventionState
+from models.est import EstAttendance, Intervention, InterventionState, est_cycle_by_number
 from models.municipality import Municipality
 from models.records import insert_once
 from models.rhythm import rhythm_from_json
@@ -94,3 +101,50 @@ def record_decision(
     )
     task = session.exec(select(Task).where(Task.idempotency_key == key)).one()
     return intervention, task, created
+
+
+def record_attendance(
+    session: Session,
+    municipality: Municipality,
+    number: int,
+    present: Sequence[Person],
+    absent: Sequence[Person] = (),
+) -> list[tuple[Person, bool]]:
+    """Who attended EST meeting ``number``: ``present`` were there; ``absent`` and every member of the
+    EST group not named present were not. Returns the meeting's whole attendance, by name."""
+    municipality_id = municipality.id or 0
+    cycle = ensure_cycle(session, municipality_id, rhythm_from_json(municipality.rhythm), number)
+    here = {person.id for person in present}
+    answers = {person.id: True for person in present}
+    for person in [*absent, *est_members(session, municipality_id)]:
+        if person.id not in here:
+            answers.setdefault(person.id, False)
+    for person_id, was_there in answers.items():
+        if person_id is None:
+            continue
+        if not insert_once(
+            session,
+            EstAttendance(est_cycle_id=cycle.id or 0, person_id=person_id, present=was_there),
+            key=("est_cycle_id", "person_id"),
+        ):
+            session.execute(
+                sa.update(EstAttendance)
+                .where(col(EstAttendance.est_cycle_id) == cycle.id, col(EstAttendance.person_id) == person_id)
+                .values(present=was_there)
+            )
+    session.flush()
+    return attendance(session, municipality_id, number)
+
+
+def attendance(session: Session, municipality_id: int, number: int) -> list[tuple[Person, bool]]:
+    """The recorded attendance of meeting ``number`` (present first, then by name); empty when none."""
+    cycle = est_cycle_by_number(session, municipality_id, number)
+    if cycle is None:
+        return []
+    rows = session.exec(
+        select(Person, EstAttendance.present)
+        .join(EstAttendance, col(EstAttendance.person_id) == col(Person.id))
+        .where(EstAttendance.est_cycle_id == cycle.id)
+        .order_by(col(EstAttendance.present).desc(), col(Person.name), col(Person.id))
+    ).all()
+    return [(person, bool(present)) for person, present in rows]

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.clock import local_day, moment_of
-from core.text import shorten
+from core.text import half_year_name, shorten
 from models.directory import Forum, ForumMeeting
 from models.enums import FINISHED_STATUSES, FollowUpFrequency
 from models.follow_up import FollowUpRound, round_forum_name
@@ -194,6 +194,7 @@ def _create_tasks(
     # A measure nobody answers for (no person, no organisation with a contact) is asked of the
     # BRÅ-samordnare, who is told why in the adoption summary and by plan kontroll.
     coordinator = bra_coordinator(session, municipality_id)
+    half_year = half_year_name(occasion.period_label)
     tasks: list[tuple[Task, str]] = []
     for measure in missing:
         measure_id = measure.id or 0
@@ -201,7 +202,7 @@ def _create_tasks(
         task = Task(
             municipality_id=municipality_id,
             kind=TaskKind.STATUS_REPORT,
-            subject=f"Statusrapport {occasion.period_label}: {shorten(measure.title, TITLE_LENGTH)}",
+            subject=f"Statusrapport {half_year}: {shorten(measure.title, TITLE_LENGTH)}",
             due_date=occasion.due_date,
             idempotency_key=status_task_key(measure_id, occasion.period_label),
             measure_id=measure_id,
@@ -336,7 +337,8 @@ def _compile(
     if not getattr(result, "rowcount", 0):
         return None
     subject = (
-        f"Uppföljning {round_.period_label} sammanställd inför {forum} {round_.meeting_date.isoformat()}: "
+        f"Uppföljningen för {half_year_name(round_.period_label)} sammanställd inför {forum} "
+        f"{round_.meeting_date.isoformat()}: "
         f"{reported} av {len(mine)} statusrapporter inkomna, {missing} saknas"
     )
     return Event(

@@ -4,6 +4,11 @@ Times are written as local Europe/Stockholm times with a VTIMEZONE, so a calenda
 09:00 in both summer and winter; a whole-day event is a DATE. Every event has a stable UID built by
 the caller from what it is (a meeting's number, a deadline's key), so importing a calendar again
 updates events instead of adding copies.
+
+An invitation (``method="REQUEST"``) names its ORGANIZER (the coordinator who sends it) and each
+attendee with name, role and a request to answer (RSVP), as Outlook, Gmail and phone calendars expect
+of a meeting request; SEQUENCE counts the revisions of the event (0 first, one more each time the
+meeting moves), so a client replaces the entry it has rather than keeping the old time.
 """
 
 from __future__ import annotations
@@ -20,6 +25,12 @@ PRODUCT_ID = "-//Samordna//Samordna//SV"
 
 
 @dataclass(frozen=True, slots=True)
+class Participant:
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CalendarEvent:
     uid: str  # stable and unique, e.g. "est-2080-42@samordna"
     summary: str
@@ -28,7 +39,9 @@ class CalendarEvent:
     location: str = ""
     description: str = ""
     categories: Sequence[str] = ()
-    attendees: Sequence[str] = ()  # e-mail addresses
+    attendees: Sequence[str | Participant] = ()  # e-mail addresses, or addresses with names
+    organizer: Participant | None = None
+    sequence: int = 0
 
 
 def _local(moment: datetime) -> datetime:
@@ -36,6 +49,18 @@ def _local(moment: datetime) -> datetime:
         message = "a calendar time must be aware"
         raise ValueError(message)
     return moment.astimezone(ZoneInfo(TIMEZONE))
+
+
+def _address(person: Participant, *, organizer: bool) -> icalendar.vCalAddress:
+    address = icalendar.vCalAddress(f"mailto:{person.email}")
+    if person.name:
+        address.params["CN"] = icalendar.vText(person.name)
+    if not organizer:
+        address.params["CUTYPE"] = icalendar.vText("INDIVIDUAL")
+        address.params["ROLE"] = icalendar.vText("REQ-PARTICIPANT")
+        address.params["PARTSTAT"] = icalendar.vText("NEEDS-ACTION")
+        address.params["RSVP"] = icalendar.vText("TRUE")
+    return address
 
 
 def ics_calendar(
@@ -55,6 +80,7 @@ def ics_calendar(
         entry = icalendar.Event()
         entry.add("uid", event.uid)
         entry.add("dtstamp", stamp.astimezone(UTC))
+        entry.add("sequence", event.sequence)
         entry.add("summary", event.summary)
         start: datetime | date
         end: datetime | date
@@ -72,8 +98,11 @@ def ics_calendar(
             entry.add("description", event.description)
         if event.categories:
             entry.add("categories", list(event.categories))
-        for address in event.attendees:
-            entry.add("attendee", f"mailto:{address}")
+        if event.organizer is not None:
+            entry.add("organizer", _address(event.organizer, organizer=True))
+        for attendee in event.attendees:
+            person = attendee if isinstance(attendee, Participant) else Participant(attendee)
+            entry.add("attendee", _address(person, organizer=False))
         calendar.add_component(entry)
     # VTIMEZONE components for every zone used above, so calendars that do not know the zone id
     # still place the times right across daylight saving changes.

@@ -18,6 +18,7 @@ import matplotlib as mpl
 
 mpl.use("Agg")
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -44,10 +45,27 @@ def _figure(width: float = 7.0, height: float = 3.2, margins: Margins | None = N
     return figure, axes
 
 
+def _count_axis(axes: Axes, numbers: Sequence[float], *, vertical: bool = True) -> None:
+    """A value axis from 0 to at least 1, with whole-number ticks when the values are counts: a
+    period without incidents draws an empty chart on 0–1, not an axis of −0.04…0.04."""
+    axis = axes.yaxis if vertical else axes.xaxis
+    if all(float(number).is_integer() for number in numbers):
+        axis.set_major_locator(MaxNLocator(integer=True))
+    top = max([1.0, *[float(number) for number in numbers]]) * 1.08
+    if vertical:
+        axes.set_ylim(0, top)
+    else:
+        axes.set_xlim(0, top)
+
+
 def _bytes(figure: Figure, fmt: str = "png") -> bytes:
     buffer = io.BytesIO()
-    # A fixed date keeps SVG/PNG metadata, and so the bytes, the same for the same chart.
-    metadata = {"Software": "Samordna"} if fmt == "png" else {"Date": None}
+    # A fixed date keeps SVG/PNG/PDF metadata, and so the bytes, the same for the same chart.
+    metadata: dict[str, str | None] = {"Date": None}
+    if fmt == "png":
+        metadata = {"Software": "Samordna"}
+    elif fmt == "pdf":
+        metadata = {"Creator": "Samordna", "CreationDate": None}
     figure.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()
 
@@ -67,9 +85,11 @@ def bar_chart(
     if horizontal:
         axes.barh(labels[::-1], numbers[::-1], color=PALETTE[0])
         axes.set_xlabel(value_label)
+        _count_axis(axes, numbers, vertical=False)
     else:
         axes.bar(labels, numbers, color=PALETTE[0])
         axes.set_ylabel(value_label)
+        _count_axis(axes, numbers)
         axes.tick_params(axis="x", labelrotation=30)
     axes.set_title(title, loc="left")
     return _bytes(figure, fmt)
@@ -84,9 +104,11 @@ def grouped_bar_chart(
     colours: Sequence[str] | None = None,
     fmt: str = "png",
     margins: Margins | None = None,
+    label_rotation: float = 30,
 ) -> bytes:
     """Bars per group, one colour per series (e.g. this period against the previous one); ``colours``
-    overrides the palette where a colour means something (a traffic light)."""
+    overrides the palette where a colour means something (a traffic light). Long group names can be
+    given with line breaks and ``label_rotation=0``."""
     figure, axes = _figure(margins=margins)
     width = 0.8 / max(1, len(series))
     chosen = list(colours) if colours else list(PALETTE)
@@ -94,12 +116,14 @@ def grouped_bar_chart(
         positions = [position + index * width for position in range(len(groups))]
         axes.bar(positions, numbers, width=width, label=name, color=chosen[index % len(chosen)])
     axes.set_xticks([position + 0.4 - width / 2 for position in range(len(groups))], groups)
-    # Rotated labels end at their tick, so long neighbours do not run into each other.
-    axes.tick_params(axis="x", labelrotation=30)
-    for label in axes.get_xticklabels():
-        label.set_horizontalalignment("right")
-        label.set_rotation_mode("anchor")
+    if label_rotation:
+        # Rotated labels end at their tick, so long neighbours do not run into each other.
+        axes.tick_params(axis="x", labelrotation=label_rotation)
+        for label in axes.get_xticklabels():
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
     axes.set_ylabel(value_label)
+    _count_axis(axes, [number for numbers in series.values() for number in numbers])
     axes.set_title(title, loc="left")
     axes.legend(frameon=False)
     return _bytes(figure, fmt)
@@ -140,11 +164,13 @@ def heatmap(
 ) -> bytes:
     """A grid of counts (e.g. weekday × hour), darker for more; each cell's number printed when it fits."""
     figure, axes = _figure(height=max(2.4, 0.32 * len(rows) + 1.2), margins=margins)
-    image = axes.imshow(values, aspect="auto", cmap="Blues")
+    # From 0 and to at least 1: an empty grid stays white instead of one solid colour.
+    highest = max([1.0, *[float(value) for row in values for value in row]])
+    image = axes.imshow(values, aspect="auto", cmap="Blues", vmin=0, vmax=highest)
     axes.set_yticks(range(len(rows)), list(rows))
     axes.set_xticks(range(len(columns)), list(columns))
     axes.spines[["left", "bottom"]].set_visible(False)
-    figure.colorbar(image, ax=axes, shrink=0.8)
+    figure.colorbar(image, ax=axes, shrink=0.8, ticks=MaxNLocator(integer=True))
     axes.set_title(title, loc="left")
     return _bytes(figure, fmt)
 

@@ -19,13 +19,16 @@ Nothing here writes to the database.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlmodel import Session, col, select
 
@@ -55,7 +58,10 @@ HEADERS = ("Id", "Åtgärd", "Ansvarig", "Senast", "Status", "Framsteg %", "Komm
 HEADER_SEARCH_ROWS = 20
 HEADER_ROW = 4  # under a title and a line of instructions
 MAX_PERCENT = 100
-_WIDTHS = (8, 60, 28, 12, 14, 12, 50, 40, 12)
+# Characters per column: narrow enough that the sheet prints one A4 page wide at a legible size
+# (``_print_on_a4``); the text columns wrap.
+_WIDTHS = (7, 45, 22, 11, 13, 11, 35, 30, 11)
+_WRAPPED = (2, 3, 7, 8)
 _PERCENT = re.compile(r"^(\d{1,4})\s*%?$")
 
 # Folded header → the field it fills.
@@ -145,6 +151,51 @@ def _open_status_tasks(session: Session, municipality_id: int, as_of: date) -> l
     )
 
 
+A4_PAPER = 9  # the paper size code for A4 in SpreadsheetML
+LINE_POINTS = 13.0  # one line of 11 pt text
+
+
+def _print_on_a4(
+    sheet: Any,
+    *,
+    header_row: int,
+    header_left: str = "",
+    header_right: str = "",
+    page_label: str = "Sida &P av &N",
+    wrap_columns: tuple[int, ...] = (),
+) -> None:
+    """A4 landscape, one page wide, the header row repeated on each page, a print area that ends at
+    the last filled column, "Sida N av M" in the footer; the given columns (1-based) wrap their text
+    so a long cell makes a taller row instead of a wider page. Excel and LibreOffice print a sheet at
+    100 % unless told otherwise: this sheet came out four pages wide."""
+    sheet.page_setup.paperSize = A4_PAPER
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.75
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    last_column = get_column_letter(max(1, sheet.max_column))
+    sheet.print_area = f"A1:{last_column}{max(sheet.max_row, header_row)}"
+    sheet.oddHeader.left.text = header_left
+    sheet.oddHeader.right.text = header_right
+    sheet.oddFooter.right.text = page_label
+    for row in range(header_row, sheet.max_row + 1):
+        lines = 1
+        for column in range(1, sheet.max_column + 1):
+            sheet.cell(row=row, column=column).alignment = Alignment(
+                wrap_text=column in wrap_columns, vertical="top"
+            )
+        for column in wrap_columns:
+            cell = sheet.cell(row=row, column=column)
+            width = sheet.column_dimensions[get_column_letter(column)].width or 10
+            lines = max(lines, math.ceil(len(str(cell.value or "")) / max(1.0, width - 2)))
+        # Neither openpyxl nor every spreadsheet program sizes a wrapped row by itself: without a
+        # height the wrapped lines print on top of the next row.
+        sheet.row_dimensions[row].height = LINE_POINTS * lines + 2
+
+
 def write_status_sheet(session: Session, municipality: Municipality, path: Path, as_of: date) -> int:
     """Write the status sheet of open status-report tasks to ``path`` (XLSX); the number of rows."""
     tasks = _open_status_tasks(session, municipality.id or 0, as_of)
@@ -170,7 +221,7 @@ def write_status_sheet(session: Session, municipality: Municipality, path: Path,
     sheet["A2"] = (
         f"Fyll i Status för varje åtgärd du rapporterar ({STATUS_NAMES}), gärna framsteg i procent, "
         "en kommentar och nästa steg. Rader utan status lämnas orörda. Datum: rapportens datum, tomt = "
-        "importdagen. Läs in med: samordna status import FIL"
+        "importdagen. Spara filen och skicka tillbaka den till BRÅ-samordnaren."
     )
     header_row = HEADER_ROW
     for column, name in enumerate(HEADERS, start=1):
@@ -211,6 +262,16 @@ def write_status_sheet(session: Session, municipality: Municipality, path: Path,
     for index, width in enumerate(_WIDTHS):
         sheet.column_dimensions[column_letter(index)].width = width
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    sheet["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(HEADERS))
+    sheet.row_dimensions[2].height = 45
+    _print_on_a4(
+        sheet,
+        header_row=header_row,
+        header_left=municipality.name,
+        header_right=f"Statusrapporter {swedish_date(as_of, 'D MMMM YYYY')}",
+        wrap_columns=_WRAPPED,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return len(first_task)

@@ -31,6 +31,22 @@ class EscalationReason(StrEnum):
     INTERVENTION_OVERDUE = "insats_försenad"
     PERSISTING_PROBLEM = "ihållande_problem"  # EST: the same area and category above threshold N periods
 
+    @property
+    def label(self) -> str:
+        """What a person reads instead of the key: "uteblivna statusrapporter", not "uteblivna_rapporter"."""
+        return REASON_NAMES[self]
+
+
+REASON_NAMES: dict[EscalationReason, str] = {
+    EscalationReason.TASK_OVERDUE: "uppgift försenad",
+    EscalationReason.MISSED_FOLLOW_UPS: "uteblivna statusrapporter",
+    EscalationReason.DELAYED_REPORTS: "försenad i flera rapporter i rad",
+    EscalationReason.REPORTED_STALLED: "rapporterad avstannad",
+    EscalationReason.PAST_END_DATE: "slutdatum passerat",
+    EscalationReason.INTERVENTION_OVERDUE: "EST-insats försenad",
+    EscalationReason.PERSISTING_PROBLEM: "ihållande problem",
+}
+
 
 class Escalation(SQLModel, table=True):
     __tablename__ = "escalation"

@@ -27,6 +27,10 @@ class EstCycle(SQLModel, table=True):
         default=None,
         description="When the EST cycle judged the closed period for persisting problems (None: not yet)",
     )
+    # The meeting invitation as last sent: its SEQUENCE (RFC 5545) and what it said (start, end,
+    # place). A meeting that moves gets the next sequence, so calendars update the entry they have.
+    invitation_sequence: int = Field(default=0)
+    invitation_fingerprint: str = Field(default="", max_length=200)
 
 
 class InterventionState(StrEnum):
@@ -50,6 +54,18 @@ class Intervention(SQLModel, table=True):
     due_date: date
     state: InterventionState = Field(default=InterventionState.OPEN, sa_type=StrEnumType(InterventionState))
     closed_on: date | None = None
+
+
+class EstAttendance(SQLModel, table=True):
+    """Who was present at an EST meeting and who was not, as the protocol records it."""
+
+    __tablename__ = "est_attendance"
+    __table_args__ = (sa.UniqueConstraint("est_cycle_id", "person_id", name="uq_est_attendance_person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    est_cycle_id: int = Field(foreign_key="est_cycle.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    present: bool
 
 
 def est_cycle_by_number(session: Session, municipality_id: int, number: int) -> EstCycle | None:

@@ -44,6 +44,21 @@ class ReferralReason(StrEnum):
     SCHOOL_ABSENCE = "skolfranvaro"
     OTHER = "annat"
 
+    @property
+    def label(self) -> str:
+        """What a person reads: "normbrytande beteende", not the key "normbrytande_beteende"."""
+        return _REFERRAL_NAMES[self]
+
+
+_REFERRAL_NAMES = {
+    ReferralReason.NORM_BREAKING: "normbrytande beteende",
+    ReferralReason.CRIME: "brott",
+    ReferralReason.SUBSTANCE_USE: "missbruk",
+    ReferralReason.RADICALISATION: "radikalisering",
+    ReferralReason.SCHOOL_ABSENCE: "skolfrånvaro",
+    ReferralReason.OTHER: "annat",
+}
+
 
 class RiskLevel(StrEnum):
     LOW = "låg"
@@ -59,6 +74,22 @@ class ClosureReason(StrEnum):
     CONSENT_WITHDRAWN = "samtycke_aterkallat"
     OUTSIDE_TARGET_GROUP = "utanfor_malgrupp"
     OTHER = "annat"
+
+    @property
+    def label(self) -> str:
+        """What a person reads: "målen uppnådda", not the key "mal_uppnatt"."""
+        return _CLOSURE_NAMES[self]
+
+
+_CLOSURE_NAMES = {
+    ClosureReason.GOALS_MET: "målen uppnådda",
+    ClosureReason.DECLINED: "avböjt",
+    ClosureReason.MOVED: "flyttat",
+    ClosureReason.HANDED_OVER: "överlämnat",
+    ClosureReason.CONSENT_WITHDRAWN: "samtycket återkallat",
+    ClosureReason.OUTSIDE_TARGET_GROUP: "utanför målgruppen",
+    ClosureReason.OTHER: "annat",
+}
 
 
 class Actor(StrEnum):
@@ -88,6 +119,11 @@ class Signer(StrEnum):
     YOUTH = "ung"
     GUARDIAN_1 = "vårdnadshavare_1"
     GUARDIAN_2 = "vårdnadshavare_2"
+
+    @property
+    def label(self) -> str:
+        """What a person reads: "vårdnadshavare 1", not the key "vårdnadshavare_1"."""
+        return self.value.replace("_", " ")
 
 
 class ActionState(StrEnum):

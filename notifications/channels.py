@@ -11,10 +11,19 @@ Facts about apprise 2.0.1 this module relies on (checked on this machine):
 - ``async_mode=False, service_timeout=0``: apprise's thread pool is module-global, not fork-safe;
 - ``notify()`` returns a result that is falsy when the target failed; NOMATCH means nothing was loaded,
   which is a configuration error, never a success;
-- the e-mail plugin cannot take a plain-text part of our own: given ``body_format=html`` it sends
-  ``multipart/alternative`` whose text part is apprise's own conversion of the HTML (lists become
-  "- item" lines, paragraphs stay apart). So e-mail gets the HTML body and apprise derives the text
-  alternative; ``body_text`` is what every other channel gets, and e-mail when there is no HTML;
+- the e-mail plugin takes no plain-text part of its own: given ``body_format=html`` it sends
+  ``multipart/alternative`` whose text part is its conversion of the HTML, which puts every table cell
+  on a line of its own. The plugin looks that conversion up by name
+  (``apprise.plugins.email.base.convert_between``) while it builds the message, in the thread that
+  sends; this module replaces that name once with a function that returns our ``body_text`` when a
+  send here has set it (a ContextVar, so concurrent sends never see each other's text) and apprise's
+  own conversion otherwise. So a mail carries the HTML and our text (aligned tables) as alternatives;
+  ``body_text`` is also what every other channel gets;
+- inline images (RFC 2387): with ``inline=yes`` on the mail URL, an attachment whose file name the
+  HTML references as ``cid:<file name>`` is sent inline with that Content-ID, and the message becomes
+  ``multipart/related`` (the other attachments stay downloadable files). Mail clients block ``data:``
+  URIs, so charts travel this way: a mail with image attachments gets ``inline=yes``, and other
+  channels are not told about the images (they are the HTML's pictures, not files);
 - attachments: ``notify(attach=AppriseAttachment)`` with one ``AttachFile(path, name=, mimetype=)`` per
   file. The e-mail plugin then sends ``multipart/mixed`` (the body, then each file as a base64
   ``attachment`` part with that file name and Content-Type). apprise refuses a ``mimetype`` that is
@@ -29,13 +38,14 @@ Facts about apprise 2.0.1 this module relies on (checked on this machine):
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import mimetypes
 import os
 import re
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
@@ -50,6 +60,7 @@ from apprise.exception import AppriseException
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="'imghdr' is deprecated", category=DeprecationWarning)
     import apprise.utils.pgp
+import apprise.plugins.email.base as apprise_email
 
 from core.settings import Settings
 from core.templating import render
@@ -61,6 +72,20 @@ logger = logging.getLogger(__name__)
 MAIL_SCHEMES = frozenset({"mailto", "mailtos"})
 MAIL_TIMEOUT_SECONDS = "3"
 _PLACEHOLDER = re.compile(r"\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# The plain-text part of the mail being sent in this context, if we wrote one (see the docstring).
+_PLAIN_TEXT: contextvars.ContextVar[str | None] = contextvars.ContextVar("samordna_plain_text", default=None)
+_apprise_conversion: Callable[[object, object, str], str] = apprise_email.convert_between  # type: ignore[attr-defined]  # a plain module attribute of apprise 2.0
+
+
+def _our_plain_text(from_format: object, to_format: object, content: str) -> str:
+    text = _PLAIN_TEXT.get()
+    if text is not None and to_format == apprise.NotifyFormat.TEXT:
+        return text
+    return _apprise_conversion(from_format, to_format, content)
+
+
+apprise_email.convert_between = _our_plain_text  # type: ignore[attr-defined]  # see the docstring
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +190,13 @@ def send(
     if not attachments:
         return _send(target, subject, body_text, body_html, None)
     if not target.is_mail:
-        note = render(
-            "notifications/bilagor.txt.j2", names=[attachment.filename for attachment in attachments]
-        )
+        files = [attachment.filename for attachment in attachments if not _is_image(attachment)]
+        if not files:
+            return _send(target, subject, body_text, "", None)
+        note = render("notifications/bilagor.txt.j2", names=files)
         return _send(target, subject, body_text.rstrip("\n") + "\n\n" + note.strip() + "\n", "", None)
+    if any(_is_image(attachment) for attachment in attachments):
+        target = Target(url=_with_inline(target.url), label=target.label, is_mail=True)
     try:
         folder = tempfile.TemporaryDirectory(prefix="samordna-bilagor-")
     except OSError as error:
@@ -179,6 +207,19 @@ def send(
         except (OSError, AppriseException) as error:
             return SendResult(ok=False, detail=f"bilagorna kunde inte förberedas ({type(error).__name__})")
         return _send(target, subject, body_text, body_html, attach)
+
+
+def _is_image(attachment: Attachment) -> bool:
+    return attachment.mime_type.startswith("image/")
+
+
+def _with_inline(url: str) -> str:
+    """The mail URL with ``inline=yes`` (unless it says otherwise): images referenced as ``cid:`` in the
+    HTML go inline. The query is extended as it is, never re-encoded (it may hold a resolved secret)."""
+    parts = urlsplit(url)
+    if any(key == "inline" for key, _ in parse_qsl(parts.query, keep_blank_values=True)):
+        return url
+    return urlunsplit(parts._replace(query="&".join(part for part in (parts.query, "inline=yes") if part)))
 
 
 def _attachment_files(directory: Path, attachments: Sequence[Attachment]) -> apprise.AppriseAttachment:
@@ -212,10 +253,13 @@ def _send(
         body, body_format = body_html, apprise.NotifyFormat.HTML
     else:
         body, body_format = body_text, apprise.NotifyFormat.TEXT
+    token = _PLAIN_TEXT.set(body_text if body_format == apprise.NotifyFormat.HTML and body_text else None)
     try:
         result = notifier.notify(body=body, title=subject, body_format=body_format, attach=attach)
     except Exception as error:  # noqa: BLE001 - any failure inside apprise is a failed send to retry
         return SendResult(ok=False, detail=f"oväntat fel i apprise ({type(error).__name__})")
+    finally:
+        _PLAIN_TEXT.reset(token)
     if result:
         return SendResult(ok=True, detail="levererat")
     status = getattr(result, "status", None)

@@ -103,8 +103,10 @@ INSTRUCTIONS: dict[TaskKind, str] = {
 # How to answer, by kind; a status report also gets the exact command (see the templates).
 STATUS_ANSWER = (
     "Svara BRÅ-samordnaren med åtgärdens status (planerad, pågående, försenad, avstannad, genomförd "
-    "eller avbruten) och en kort kommentar. Samordnaren registrerar svaret så här:"
+    "eller avbruten) och en kort kommentar."
 )
+# Followed by the command, in a message to the BRÅ-samordnare only (see ``runs_samordna``).
+STATUS_COMMAND_LEAD = "Samordnaren registrerar svaret så här:"
 SSPF_ANSWER = (
     "Meddela SSPF-gruppen när åtgärden är gjord. Ange bara ärendekoden: skriv aldrig namn eller "
     "personnummer i e-post."
@@ -123,7 +125,7 @@ ASKS: dict[EscalationReason, str] = {
     ),
     EscalationReason.PERSISTING_PROBLEM: (
         "Ta upp problemet på nästa möte och besluta om mer omfattande insatser; perioderna och antalen "
-        "finns i EST-dagordningen och i samordna est arenden."
+        "finns i EST-dagordningen."
     ),
 }
 MEASURE_ASK = (
@@ -206,6 +208,12 @@ class EscalationGroup:
     items: tuple[EscalationNotice, ...]
 
 
+def runs_samordna(person: Person) -> bool:
+    """Whether the person uses Samordna's command line (the BRÅ-samordnare): only they are shown
+    commands; a message to anyone else names none."""
+    return "bra_samordnare" in (person.roles or [])
+
+
 def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
@@ -225,14 +233,20 @@ def digest_subject(items: Sequence[DigestItem]) -> str:
     return subject
 
 
-def render_digest(recipient_name: str, as_of: date, items: Sequence[DigestItem]) -> Rendered:
-    """The digest for one person on ``as_of``: overdue items first (most overdue first), then by date."""
+def render_digest(
+    recipient_name: str, as_of: date, items: Sequence[DigestItem], *, show_commands: bool = True
+) -> Rendered:
+    """The digest for one person on ``as_of``: overdue items first (most overdue first), then by date.
+    ``show_commands``: the command lines that record an answer, for the BRÅ-samordnare who runs
+    Samordna; everyone else (ansvariga at the police, the housing company, …) gets none."""
     ordered = sorted(items, key=lambda item: (-item.overdue_working_days, item.due_date, item.subject))
     context = {
         "recipient_name": recipient_name,
         "as_of": as_of,
         "overdue": [item for item in ordered if item.overdue_working_days > 0],
         "upcoming": [item for item in ordered if item.overdue_working_days == 0],
+        "show_commands": show_commands,
+        "command_lead": STATUS_COMMAND_LEAD,
     }
     return Rendered(
         subject=shorten(digest_subject(items), SUBJECT_LIMIT),
@@ -290,8 +304,11 @@ def escalations_subject(notices: Sequence[EscalationNotice]) -> str:
     return shorten(f"{_level_prefix(top)}: {len(notices)} ärenden – {parts}", SUBJECT_LIMIT)
 
 
-def render_escalations(recipient_name: str, as_of: date, notices: Sequence[EscalationNotice]) -> Rendered:
-    """The day's ESKALERING digest for one person: every item once, grouped by level and cause."""
+def render_escalations(
+    recipient_name: str, as_of: date, notices: Sequence[EscalationNotice], *, show_commands: bool = True
+) -> Rendered:
+    """The day's ESKALERING digest for one person: every item once, grouped by level and cause; the
+    command that records a status report only with ``show_commands`` (see ``render_digest``)."""
     groups = group_escalations(notices)
     levels = sorted({group.level for group in groups}, reverse=True)
     context = {
@@ -302,6 +319,7 @@ def render_escalations(recipient_name: str, as_of: date, notices: Sequence[Escal
         "levels": levels,
         "to_management": levels[0] >= EscalationLevel.MANAGEMENT,
         "management_level": int(EscalationLevel.MANAGEMENT),
+        "show_commands": show_commands,
     }
     return Rendered(
         subject=escalations_subject(notices),
@@ -429,6 +447,7 @@ def _plan_digests(
             person.name,
             as_of,
             [_item(task, as_of, is_new=task.id in new) for task in tasks[person_id].values()],
+            show_commands=runs_samordna(person),
         )
         message = _message(
             stamp,
@@ -557,7 +576,7 @@ def _plan_escalations(
             continue
         person = people[person_id]
         notices = [_notice(row, histories.get(row.id or 0, ())) for row in rows]
-        rendered = render_escalations(person.name, as_of, notices)
+        rendered = render_escalations(person.name, as_of, notices, show_commands=runs_samordna(person))
         message = _message(stamp, MessageKind.ESCALATION, keys[person_id], person_id, rendered)
         planned.append(_Planned(message, person.name, rows))
     return planned

@@ -9,7 +9,8 @@ thus writes no message and no attachment twice, and a message never gets the fil
 Delivery (notifications/delivery.py) sends the files with e-mail; other channels get the text and a
 line saying the files come by e-mail.
 
-Used by the EST agenda (flows/est_agenda.py): the DOCX agenda and the ICS invitation.
+Used by the EST agenda (flows/est_agenda.py): the DOCX agenda, the ICS invitation, and the charts as
+PNG images that the HTML shows inline.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from models.records import insert_many, insert_once
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ICS_TYPE = "text/calendar"
+PNG_TYPE = "image/png"  # a chart shown inline in the HTML (cid:), not a file to open
 
 
 @dataclass(frozen=True, slots=True)

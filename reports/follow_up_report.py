@@ -585,9 +585,10 @@ def compile_report(
                 next_step=latest.next_step if latest else "",
                 reported_on=latest.reported_on if latest else None,
                 reporting=reporting,
+                # The reason in words and since when; the escalation's long detail (every reminder
+                # sent) belongs in its own message, not in a table cell of the report.
                 escalations=tuple(
-                    f"nivå {e.level}: {e.detail or e.reason.value} (sedan {e.opened_on.isoformat()})"
-                    for e in open_here
+                    f"nivå {e.level}: {e.reason.label} (sedan {e.opened_on.isoformat()})" for e in open_here
                 ),
                 light=rule.light,
                 rule=rule.name,

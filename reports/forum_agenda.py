@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from core.clock import moment_of
 from core.errors import NotFoundError
 from core.templating import render
+from core.text import swedish_date
 from cycles.follow_up import follow_up_occasions
 from documents import word
 from models.directory import Forum, ForumMeeting, forum_members, meetings
@@ -40,7 +41,7 @@ from models.municipality import Municipality
 from models.plan import Measure
 from models.rhythm import rhythm_from_json
 from models.task import Task
-from reports.est_agenda import docx_blocks
+from reports.est_agenda import docx_blocks, plain_text
 from reports.follow_up_report import Light, compile_report, parse_period
 
 __all__ = [
@@ -57,7 +58,7 @@ __all__ = [
     "render_forum_agenda",
 ]
 
-FORMATS = ("html", "docx", "text")
+FORMATS = ("html", "docx", "pdf", "text")
 # The CLI's --forum values and the directory's forum kinds they mean.
 FORUM_KINDS = {"bra": ForumKind.LOCAL_BRA, "kommunledningen": ForumKind.MUNICIPAL_MANAGEMENT}
 _FORUM_WORDS = {ForumKind.LOCAL_BRA: "lokala BRÅ", ForumKind.MUNICIPAL_MANAGEMENT: "kommunledningen"}
@@ -302,7 +303,7 @@ def escalation_items(
         EscalationItem(
             escalation_id=escalation.id or 0,
             level=escalation.level,
-            reason=escalation.reason.value,
+            reason=escalation.reason.label,
             subject=escalation.subject,
             detail=escalation.detail,
             cause_since=escalation.cause_since,
@@ -402,13 +403,21 @@ def render_html(agenda: ForumAgenda) -> str:
     return render("reports/forum_agenda.html.j2", agenda=agenda, title=title(agenda))
 
 
-def render_text(agenda: ForumAgenda, *, docx: bool = False) -> str:
+def _markup(agenda: ForumAgenda, *, docx: bool) -> str:
     return render("reports/forum_agenda.txt.j2", agenda=agenda, title=title(agenda), docx=docx)
 
 
+def render_text(agenda: ForumAgenda) -> str:
+    """The agenda as plain text: headings underlined, tables aligned."""
+    return plain_text(_markup(agenda, docx=False))
+
+
 def render_docx(agenda: ForumAgenda) -> bytes:
-    blocks = docx_blocks(render_text(agenda, docx=True), {})
-    return word.docx_document(title(agenda), blocks, created=moment_of(agenda.as_of))
+    blocks = docx_blocks(_markup(agenda, docx=True), {})
+    letterhead = word.Letterhead(
+        organisation=agenda.municipality_name, dated=swedish_date(agenda.as_of, "D MMMM YYYY")
+    )
+    return word.docx_document(title(agenda), blocks, created=moment_of(agenda.as_of), letterhead=letterhead)
 
 
 def render_forum_agenda(agenda: ForumAgenda, fmt: str) -> bytes:

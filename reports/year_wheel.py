@@ -8,8 +8,10 @@
 - lägesbild milestones: ``cycles.situation_assessment.assessment_steps`` from the latest decided lägesbild;
 - plan revision: ``plan_revisions`` (the revision task's due date) and each plan's revision date.
 
-The same events become the wheel (SVG, PNG) and an ICS calendar with stable UIDs, so a coordinator
-who subscribes sees an event updated rather than doubled when the calendar is written again.
+The same events become the wheel (an A4 page as SVG, PNG or PDF: the wheel and, under it, every
+event's day and name month by month, legible on paper) and an ICS calendar with stable UIDs, so a
+coordinator who subscribes sees an event updated rather than doubled when the calendar is written
+again. Half-years are named in words ("första halvåret 2026").
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from core.clock import STOCKHOLM
+from core.text import half_year_name, swedish_date
 from cycles.est import has_est_group
 from cycles.est_calendar import meeting_at, meeting_cancelled, meeting_date, meeting_note
 from cycles.follow_up import follow_up_occasions
@@ -57,7 +60,7 @@ class WheelEvent:
     uid: str
     summary: str
     start: datetime | date  # an aware datetime for a meeting at a time, else the day
-    short: str = ""  # a label short enough to write on the wheel
+    short: str = ""  # the event's name in the page's calendar (about 30 characters); else the summary
 
     @property
     def day(self) -> date:
@@ -79,7 +82,10 @@ def _est(municipality: Municipality, session: Session, year: int) -> list[WheelE
                     f"est-{municipality.code}-{number}@samordna",
                     f"EST-möte {number}" + (f" – {note}" if note else ""),
                     meeting_at(rhythm, number),
-                    ("inställt" if meeting_cancelled(rhythm, number) else "flyttat") if note else "",
+                    f"EST-möte {number}, kl. {swedish_date(meeting_at(rhythm, number), 'HH:mm')}"
+                    + (
+                        (" (inställt)" if meeting_cancelled(rhythm, number) else " (flyttat)") if note else ""
+                    ),
                 )
             )
         number += 1
@@ -109,6 +115,7 @@ def _forums(session: Session, municipality: Municipality, year: int) -> list[Whe
                 f"forum-{municipality.code}-{meeting.id}@samordna",
                 f"{forum.name}: möte",
                 start,
+                forum.name,
             )
         )
     return events
@@ -125,10 +132,10 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
                 WheelEvent(
                     Ring.FOLLOW_UP,
                     f"uppfoljning-{code}-{occasion.period_label}@samordna",
-                    f"Statusrapporter {occasion.period_label} ska vara inne "
-                    f"(mötet {occasion.meeting_date.isoformat()})",
+                    f"Statusrapporterna för {half_year_name(occasion.period_label)} ska vara inne "
+                    f"(mötet {swedish_date(occasion.meeting_date, 'D MMMM')})",
                     occasion.due_date,
-                    f"rapporter {occasion.period_label}",
+                    "Statusrapporter inne",
                 )
             )
     assessment = latest_assessment(session, municipality.id or 0)
@@ -141,7 +148,7 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
                         f"{step.key}-{code}@samordna",
                         step.subject,
                         step.due_date,
-                        step.subject.split(": ", 1)[-1][:22],
+                        step.subject.split(": ", 1)[-1],
                     )
                 )
     plans = list(session.exec(select(ActionPlan).where(ActionPlan.municipality_id == municipality.id)))
@@ -153,7 +160,7 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
                     f"{revision.key}-{code}@samordna",
                     revision.subject,
                     revision.due_date,
-                    "förbered revidering",
+                    "Förbered planens revidering",
                 )
             )
     for plan in plans:
@@ -164,7 +171,7 @@ def wheel_events(session: Session, municipality: Municipality, year: int) -> lis
                     f"revision-{code}-{plan.id}-{plan.revision_due.isoformat()}@samordna",
                     f"Åtgärdsplanen ska vara reviderad: {plan.title}",
                     plan.revision_due,
-                    "revideras senast",
+                    "Planen ska vara reviderad",
                 )
             )
     return sorted(events, key=lambda event: (event.day, _RING_INDEX[event.ring], event.uid))
@@ -186,7 +193,7 @@ def wheel_image(
     fmt: str,
     notes: dict[Ring, str] | None = None,
 ) -> bytes:
-    marks = [WheelMark(_RING_INDEX[event.ring], event.day, event.short) for event in events]
+    marks = [WheelMark(_RING_INDEX[event.ring], event.day, event.short or event.summary) for event in events]
     return year_wheel(
         year,
         [ring.value for ring in Ring],

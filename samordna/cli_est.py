@@ -199,7 +199,7 @@ CYKEL_OPTION = click.option(
 @KOMMUN_OPTION
 @click.pass_context
 def situation(ctx: click.Context, cykel: int | None, fmt: str, kommun: str | None) -> None:
-    """Visa EST-lägesbilden för en period (antal, förändring, hot-spots, ihållande problem)."""
+    """Visa EST-lägesbilden för en period (antal, förändring, brännpunkter, ihållande problem)."""
     from reports.est_agenda import compile_agenda, render_situation_text  # noqa: PLC0415 - charts and Word only when asked for
 
     with transaction(engine_of(ctx)) as session:
@@ -242,15 +242,19 @@ def situation(ctx: click.Context, cykel: int | None, fmt: str, kommun: str | Non
 def _document(
     ctx: click.Context, kind: str, cykel: int | None, fmt: str, out: Path | None, kommun: str | None
 ) -> None:
+    from documents.office import OfficeUnavailableError  # noqa: PLC0415 - beside its use
     from reports.est_agenda import compile_agenda, render_format  # noqa: PLC0415 - charts and Word only when asked for
 
+    if out is None and fmt in {"docx", "pdf"}:
+        raise UserError(f"{fmt.upper()} skrivs till en fil: ange --ut FIL.")
     with transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
         agenda = compile_agenda(session, municipality, est_service.meeting_number(municipality, cykel))
-    content = render_format(agenda, fmt, kind)
+    try:
+        content = render_format(agenda, fmt, kind)
+    except OfficeUnavailableError as error:
+        raise UserError(str(error)) from None
     if out is None:
-        if fmt == "docx":
-            raise UserError(f"{fmt.upper()} skrivs till en fil: ange --ut FIL.")
         click.echo(content.decode(), nl=False)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -261,7 +265,12 @@ def _document(
 @est.command("dagordning")
 @CYKEL_OPTION
 @click.option(
-    "--format", "fmt", type=click.Choice(["html", "docx", "ics", "text"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "docx", "pdf", "ics", "text"]),
+    default="text",
+    show_default=True,
+    help="pdf kräver LibreOffice (soffice).",
 )
 @click.option("--ut", "out", type=click.Path(path_type=Path), help="Skriv till FIL i stället för skärmen.")
 @KOMMUN_OPTION
@@ -269,14 +278,19 @@ def _document(
 def agenda_command(
     ctx: click.Context, cykel: int | None, fmt: str, out: Path | None, kommun: str | None
 ) -> None:
-    """Dagordningen till ett EST-möte: HTML med diagram, DOCX, kalenderinbjudan (ICS) eller text."""
+    """Dagordningen till ett EST-möte: HTML med diagram, DOCX, PDF, kalenderinbjudan (ICS) eller text."""
     _document(ctx, "dagordning", cykel, fmt, out, kommun)
 
 
 @est.command("protokoll")
 @CYKEL_OPTION
 @click.option(
-    "--format", "fmt", type=click.Choice(["html", "docx", "text"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "docx", "pdf", "text"]),
+    default="text",
+    show_default=True,
+    help="pdf kräver LibreOffice (soffice).",
 )
 @click.option("--ut", "out", type=click.Path(path_type=Path), help="Skriv till FIL i stället för skärmen.")
 @KOMMUN_OPTION
@@ -284,7 +298,7 @@ def agenda_command(
 def protocol_command(
     ctx: click.Context, cykel: int | None, fmt: str, out: Path | None, kommun: str | None
 ) -> None:
-    """Protokollet från ett EST-möte: lägesbild, beslutade insatser, det som lyfts vidare."""
+    """Protokollet från ett EST-möte: närvaro, lägesbild, beslutade och öppna insatser, det som lyfts."""
     _document(ctx, "protokoll", cykel, fmt, out, kommun)
 
 
@@ -334,6 +348,39 @@ def decision_command(
             ),
             nl=False,
         )
+
+
+@est.command("narvaro")
+@CYKEL_OPTION
+@click.option(
+    "--narvarande",
+    "present",
+    multiple=True,
+    metavar="NAMN|E-POST",
+    help="En person som var närvarande (upprepa flaggan för fler).",
+)
+@click.option(
+    "--franvarande",
+    "absent",
+    multiple=True,
+    metavar="NAMN|E-POST",
+    help="En person som var frånvarande; EST-gruppens övriga antecknas frånvarande ändå.",
+)
+@KOMMUN_OPTION
+@click.pass_context
+def attendance_command(
+    ctx: click.Context,
+    cykel: int | None,
+    present: tuple[str, ...],
+    absent: tuple[str, ...],
+    kommun: str | None,
+) -> None:
+    """Anteckna närvaron vid ett EST-möte: de närvarande; övriga i EST-gruppen som frånvarande."""
+    command = est_service.AttendanceCommand(present=present, absent=absent, meeting=cykel)
+    with transaction(engine_of(ctx)) as session:
+        municipality = municipality_of(session, ctx, kommun)
+        outcome = est_service.record_est_attendance(session, municipality, command)
+        click.echo(render("est/narvaro.txt.j2", number=outcome.meeting, rows=outcome.rows), nl=False)
 
 
 @est.command("insats")

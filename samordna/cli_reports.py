@@ -37,7 +37,7 @@ from services.reports import (
     year_wheel_documents,
 )
 
-FORMATS = {"html": "html", "docx": "docx", "xlsx": "xlsx"}
+FORMATS = {"html": "html", "docx": "docx", "pdf": "pdf", "xlsx": "xlsx"}
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -62,7 +62,7 @@ def follow_up_files(
 
 
 def wheel_files(session: Session, municipality: Municipality, year: int, out_dir: Path) -> dict[str, Path]:
-    """The årshjul of ``year`` as SVG, PNG and ICS in ``out_dir``."""
+    """The årshjul of ``year`` as SVG, PNG and PDF (an A4 page) and ICS in ``out_dir``."""
     stem = f"arshjul-{municipality.code}-{year}"
     return {
         fmt: _write(out_dir / f"{stem}.{fmt}", data)
@@ -91,7 +91,8 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
         type=click.Choice(list(FORMATS)),
         default="html",
         show_default=True,
-        help="html och docx: rapporten; xlsx: åtgärdsregistret (kan läsas in med plan import).",
+        help="html, docx och pdf (kräver LibreOffice): rapporten; xlsx: åtgärdsregistret (kan läsas in "
+        "med plan import).",
     )
     @click.option(
         "--ut",
@@ -130,7 +131,12 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
     @click.option("--mote", "mote", metavar="DATUM", help="Mötets dag (ÅÅÅÅ-MM-DD). Standard: nästa möte.")
     @click.option("--as-of", "as_of", metavar="DATUM", help="Räkna som om det vore denna dag (ÅÅÅÅ-MM-DD).")
     @click.option(
-        "--format", "fmt", type=click.Choice(["html", "docx", "text"]), default="text", show_default=True
+        "--format",
+        "fmt",
+        type=click.Choice(["html", "docx", "pdf", "text"]),
+        default="text",
+        show_default=True,
+        help="pdf kräver LibreOffice (soffice).",
     )
     @click.option(
         "--ut",
@@ -152,6 +158,8 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
         """Dagordning för BRÅ eller kommunledningen: ärenden från EST, eskaleringar, uppföljning."""
         from reports.forum_agenda import FORUM_KINDS  # noqa: PLC0415 - Word and charts only for this command
 
+        if out is None and fmt in {"docx", "pdf"}:
+            raise UserError(f"{fmt.upper()} skrivs till en fil: ange --ut FIL.")
         meeting_on = day_option(mote, "--mote")
         day = day_option(as_of, "--as-of") or clock.today()
         with db.transaction(engine_of(ctx)) as session:
@@ -160,8 +168,6 @@ def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR091
                 session, municipality, FORUM_KINDS[forum], as_of=day, meeting_on=meeting_on, fmt=fmt
             )
         if out is None:
-            if fmt == "docx":
-                raise UserError("DOCX skrivs till en fil: ange --ut FIL.")
             click.echo(content.decode(), nl=False)
             return
         click.echo(f"Skrev {_write(out, content)}")
@@ -353,7 +359,7 @@ def demo_section(ctx: click.Context) -> None:
                 wheel = wheel_files(session, municipality, 2026, out_dir)
         finally:
             engine.dispose()
-    click.echo("\nHalvårsuppföljning 2025H2 (simulerat år 2025) och årshjul 2026:")
+    click.echo("\nHalvårsuppföljning andra halvåret 2025 (simulerat år 2025) och årshjul 2026:")
     for path in [*reports.values(), *wheel.values()]:
         click.echo(f"  {path}")
     click.echo(f"({time.monotonic() - started:.1f} s)")

@@ -25,8 +25,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import select
 
+from cycles.est import est_members
 from cycles.est_calendar import meeting_date
-from cycles.est_decisions import record_decision
+from cycles.est_decisions import record_attendance, record_decision
 from cycles.est_situation import close_period
 from models.db import transaction
 from models.directory import Person
@@ -34,7 +35,7 @@ from models.est import Intervention, InterventionState, PersistingProblem
 from models.incident import Incident, IncidentSource, PartOfDay, part_of_day_at, store_incidents
 from models.municipality import find_municipality
 from models.rhythm import Rhythm, rhythm_from_json
-from reports.est_agenda import compile_agenda, write_documents
+from reports.est_agenda import PROTOCOL, compile_agenda, write_documents
 
 DEMO_SEED = 2080
 
@@ -323,8 +324,14 @@ def run_demo(engine: sa.Engine, out_dir: Path, year: int = 2025) -> DemoSummary:
                     intervention.closed_on = intervention.due_date
                     session.add(intervention)
         last = numbers[-1]
+        # The meeting before: who came (all but the last two members), for its protocol.
+        record_attendance(session, municipality, last - 1, est_members(session, municipality_id)[:-2])
         agenda = compile_agenda(session, municipality, last, meeting_date(rhythm, last) - timedelta(days=2))
         paths = write_documents(agenda, out_dir)
+        protocol = compile_agenda(session, municipality, last - 1)
+        paths |= {
+            f"protokoll-{fmt}": path for fmt, path in write_documents(protocol, out_dir, PROTOCOL).items()
+        }
         problems = session.exec(
             select(PersistingProblem).where(PersistingProblem.municipality_id == municipality_id)
         ).all()

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from core import clock
 from core.errors import InvalidInputError, NotFoundError
 from cycles.est_calendar import cycle_number_at
-from cycles.est_decisions import close_intervention, record_decision
+from cycles.est_decisions import close_intervention, record_attendance, record_decision
 from importers.incidents import IncidentImport, read_incident_list, read_police_events
 from importers.tables import file_kind
 from models.directory import Person, find_persons
@@ -148,6 +148,37 @@ def record_est_decision(
         session, municipality, number, command.text, area, command.place, person, command.due
     )
     return DecisionOutcome(intervention, task, created, person, number)
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceCommand:
+    """Who attended an EST meeting: names, e-mail addresses or aliases in the directory."""
+
+    present: tuple[str, ...]
+    absent: tuple[str, ...] = ()
+    meeting: int | None = None  # None: the next meeting from today
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceOutcome:
+    meeting: int
+    rows: list[tuple[Person, bool]]  # the meeting's whole attendance, present first
+
+
+def record_est_attendance(
+    session: Session, municipality: Municipality, command: AttendanceCommand
+) -> AttendanceOutcome:
+    """Record the attendance of a meeting for its protocol: the persons named present, every other
+    member of the EST group absent. Recording again corrects it."""
+    if not command.present and not command.absent:
+        raise InvalidInputError("Ange minst en --narvarande (eller --franvarande).")
+    municipality_id = municipality.id or 0
+    here = [find_responsible(session, municipality_id, text, "--narvarande") for text in command.present]
+    away = [find_responsible(session, municipality_id, text, "--franvarande") for text in command.absent]
+    if {person.id for person in here} & {person.id for person in away}:
+        raise InvalidInputError("Samma person kan inte vara både närvarande och frånvarande.")
+    number = meeting_number(municipality, command.meeting)
+    return AttendanceOutcome(number, record_attendance(session, municipality, number, here, away))
 
 
 def set_intervention_state(

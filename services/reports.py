@@ -22,7 +22,17 @@ from models.municipality import Municipality
 if TYPE_CHECKING:
     from reports.follow_up_report import IndicatorTrend
 
-FOLLOW_UP_FORMATS = ("html", "docx", "xlsx")
+FOLLOW_UP_FORMATS = ("html", "docx", "pdf", "xlsx")
+
+
+def _pdf(name: str, docx: bytes) -> bytes:
+    """The DOCX as PDF through LibreOffice; its absence is a Swedish message, not a crash."""
+    from documents.office import OfficeUnavailableError, pdf_of  # noqa: PLC0415 - only for a PDF
+
+    try:
+        return pdf_of({name: docx})[name]
+    except OfficeUnavailableError as error:
+        raise InvalidInputError(str(error)) from None
 
 
 def follow_up_documents(
@@ -34,20 +44,22 @@ def follow_up_documents(
     generated: datetime,
     plan_id: int | None = None,
 ) -> dict[str, bytes]:
-    """The half-year report of ``period_text`` (``2025H2``) in each of ``formats``: html and docx are
-    the report, xlsx the measure register in the importer's layout."""
+    """The half-year report of ``period_text`` (``2025H2``) in each of ``formats``: html, docx and pdf
+    (the DOCX through LibreOffice) are the report, xlsx the measure register in the importer's layout."""
     from reports.follow_up_report import compile_report, parse_period  # noqa: PLC0415 - heavy, on demand
     from reports.plan_export import export_plan_xlsx  # noqa: PLC0415 - as above
     from reports.report_documents import draw_charts, report_docx, report_html  # noqa: PLC0415 - as above
 
     report = compile_report(session, municipality.id or 0, parse_period(period_text), plan_id=plan_id)
-    charts = draw_charts(report) if {"html", "docx"} & set(formats) else None
+    charts = draw_charts(report) if {"html", "docx", "pdf"} & set(formats) else None
     documents: dict[str, bytes] = {}
     for fmt in formats:
         if fmt == "xlsx":
             documents[fmt] = export_plan_xlsx(session, report.plan_id, created=generated)
         elif fmt == "docx" and charts is not None:
             documents[fmt] = report_docx(report, charts, generated=generated)
+        elif fmt == "pdf" and charts is not None:
+            documents[fmt] = _pdf("rapport.docx", report_docx(report, charts, generated=generated))
         elif fmt == "html" and charts is not None:
             documents[fmt] = report_html(report, charts, generated=generated).encode("utf-8")
         else:
@@ -56,7 +68,7 @@ def follow_up_documents(
 
 
 def year_wheel_documents(session: Session, municipality: Municipality, year: int) -> dict[str, bytes]:
-    """The årshjul of ``year`` as SVG, PNG and ICS."""
+    """The årshjul of ``year`` as SVG, PNG, PDF (an A4 page) and ICS."""
     from reports.year_wheel import (  # noqa: PLC0415 - heavy
         stamp_of,
         wheel_events,
@@ -70,6 +82,7 @@ def year_wheel_documents(session: Session, municipality: Municipality, year: int
     return {
         "svg": wheel_image(events, year, municipality, "svg", notes),
         "png": wheel_image(events, year, municipality, "png", notes),
+        "pdf": wheel_image(events, year, municipality, "pdf", notes),
         "ics": wheel_ics(events, year, municipality, stamp_of(year)),
     }
 
@@ -83,10 +96,12 @@ def forum_agenda_document(
     meeting_on: date | None,
     fmt: str,
 ) -> bytes:
-    """The agenda of a meeting of the local BRÅ or kommunledningen, in html, docx or text."""
+    """The agenda of a meeting of the local BRÅ or kommunledningen, in html, docx, pdf or text."""
     from reports.forum_agenda import compile_forum_agenda, render_forum_agenda  # noqa: PLC0415 - heavy
 
     agenda = compile_forum_agenda(session, municipality, forum, as_of=as_of, meeting_on=meeting_on)
+    if fmt == "pdf":
+        return _pdf("dagordning.docx", render_forum_agenda(agenda, "docx"))
     return render_forum_agenda(agenda, fmt)
 
 

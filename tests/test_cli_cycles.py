@@ -74,10 +74,10 @@ def test_two_simulated_years_of_falun(falun_cli: Cli) -> None:
     )
     rounds = {subject.split(":")[0] for subject in status_tasks}
     assert rounds == {
-        "Statusrapport 2025H1",
-        "Statusrapport 2025H2",
-        "Statusrapport 2026H1",
-        "Statusrapport 2026H2",
+        "Statusrapport första halvåret 2025",
+        "Statusrapport andra halvåret 2025",
+        "Statusrapport första halvåret 2026",
+        "Statusrapport andra halvåret 2026",
     }
     assert max(status_tasks.values()) == 1
     levels = Counter(event["nivå"] for event in events if event["typ"] == "eskalering")

@@ -244,7 +244,10 @@ def test_one_digest_per_recipient_lists_all_their_reminders(engine: sa.Engine) -
             assert subject in found[0].body_html
         assert "Ljus i parken" not in found[0].body_text
         assert "Ljus i parken" in found[1].body_text
-        assert f'samordna status report {walk} --status pågående --kommentar "…"' in found[0].body_text
+        # Erik answers for a measure but does not run Samordna: no command, the status sheet instead.
+        assert "samordna " not in found[0].body_text
+        assert "samordna " not in found[0].body_html
+        assert "fylla i statusarket" in found[0].body_text
         assert "tisdag 12 maj 2026 (5 arbetsdagar försenad)" in found[0].body_text
         linked = {r.recipient_person_id: r.outbox_message_id for r in session.exec(select(Reminder))}
         assert linked == {erik: found[0].id, lena: found[1].id}
@@ -400,7 +403,7 @@ def test_escalation_messages_one_digest_per_recipient_marked_as_such(engine: sa.
         assert "Ansvarig: Erik Ansvarig." in level_2
         assert "Försök hittills: 3 påminnelser" in level_2
         assert "Du ombeds: Besluta om åtgärden ska fortsätta" in level_2
-        assert f"samordna status report {walk} --status" in level_2
+        assert "samordna " not in level_2  # kommunledningen does not run Samordna
         linked = {e.dedupe_key: e.outbox_message_id for e in session.exec(select(Escalation))}
         assert linked == {
             first.dedupe_key: found[0].id,

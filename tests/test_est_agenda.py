@@ -120,8 +120,8 @@ def test_agenda_docx_opens_in_libreoffice(falun_engine: sa.Engine, tmp_path: Pat
 def test_agenda_is_sent_once_per_meeting_and_member(
     falun_engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The agenda reaches the outbox on its send day, once per EST member with its DOCX and ICS attached,
-    whatever the number of runs."""
+    """The agenda reaches the outbox on its send day, once per EST member with its DOCX and ICS attached
+    and its charts as inline images (no data: URI), whatever the number of runs."""
     monkeypatch.setenv("SAMORDNA_DATA_DIR", str(tmp_path / "data"))
     with transaction(falun_engine) as session:
         rhythm = rhythm_from_json(falun(session).rhythm)
@@ -140,16 +140,20 @@ def test_agenda_is_sent_once_per_meeting_and_member(
         ).all()
     assert len(messages) == len(MEMBERS)
     assert {message.subject for message in messages} == {"Dagordning EST-möte 10, Falun – 13 maj 2025"}
-    assert all("data:image/png;base64," in message.body_html for message in messages)
+    assert not any("data:" in message.body_html for message in messages)
+    assert all('src="cid:EST-10-kategorier.png"' in message.body_html for message in messages)
     with transaction(falun_engine) as session:
         attached = session.exec(
             select(OutboxAttachment.message_id, OutboxAttachment.filename, OutboxAttachment.mime_type)
         ).all()
     assert sorted((name, mime) for message_id, name, mime in attached if message_id == messages[0].id) == [
+        ("EST-10-kategorier.png", "image/png"),
+        ("EST-10-omraden.png", "image/png"),
+        ("EST-10-tider.png", "image/png"),
         ("EST-10.ics", "text/calendar"),
         ("dagordning-EST-10.docx", DOCX_TYPE),
     ]
-    assert len(attached) == 2 * len(MEMBERS)
+    assert len(attached) == 5 * len(MEMBERS)
     assert all("Bifogat: dagordningen som Word-fil" in message.body_text for message in messages)
     assert all("EST-10.ics" in message.body_html for message in messages)
     assert not (tmp_path / "data" / "est").exists()  # nothing left on the server: it travels with the mail

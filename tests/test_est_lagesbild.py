@@ -226,12 +226,21 @@ def test_decisions_become_tasks_and_the_protocol(falun_cli: Cli) -> None:
         ]
     code, out, _ = falun_cli("est", "protokoll", "--kommun", "2080", "--cykel", "6")
     assert code == 0
-    assert "|Ökad närvaro vid busshållplatsen|Bojsenburg, busshållplatsen|Jonas Ek|2025-04-04" in out
+    decided = out.split("Beslutade insatser\n")[1].split("Öppna insatser efter mötet\n")[0]
+    open_after = out.split("Öppna insatser efter mötet\n")[1].split("Lyfts till BRÅ")[0]
+    # One row of an aligned table: the insats, where, who and by when side by side.
+    assert re.search(r"\nÖkad närvaro vid +Bojsenburg, +Jonas Ek +2025-04-04\n", decided)
+    assert re.search(
+        r"\nÖkad närvaro vid +Bojsenburg, +Jonas Ek +2025-04-04 +öppen\n", open_after
+    )  # just decided
+    assert "Inga öppna insatser" not in open_after
     code, out, _ = falun_cli("est", "lagesbild", "--kommun", "2080", "--cykel", "9", "--format", "json")
     assert code == 0
     assert '"öppna_insatser": 1' in out
     code, out, _ = falun_cli("est", "dagordning", "--kommun", "2080", "--cykel", "9")
-    assert "|*Ökad närvaro vid busshållplatsen" in out  # overdue on 2025-04-29: marked and on top
+    open_now = out.split("Öppna insatser (försenade först)\n")[1].split("Förslag\n")[0]
+    assert open_now.split("\n")[3].startswith("Ökad närvaro")  # overdue on 2025-04-29: on top…
+    assert "försenad 15" in open_now.split("\n")[3]  # … and marked (working days: Easter)
     with engine.connect() as connection:
         intervention_id = connection.execute(sa.text("SELECT id FROM intervention")).scalar_one()
     code, out, _ = falun_cli(

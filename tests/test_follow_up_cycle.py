@@ -206,10 +206,12 @@ def test_task_carries_assignee_subject_and_round(session: Session, falun: int) -
     measure = session.get(Measure, first)
     assert task is not None
     assert measure is not None
-    assert task.subject == f"Statusrapport 2025H1: {shorten(measure.title, TITLE_LENGTH)}"
-    assert task.subject.startswith("Statusrapport 2025H1: Starta samverkansgrupper i - Nedre Norslund")
+    assert task.subject == f"Statusrapport första halvåret 2025: {shorten(measure.title, TITLE_LENGTH)}"
+    assert task.subject.startswith(
+        "Statusrapport första halvåret 2025: Starta samverkansgrupper i - Nedre Norslund"
+    )
     assert task.subject.endswith("…")
-    assert len(task.subject) <= len("Statusrapport 2025H1: ") + 120
+    assert len(task.subject) <= len("Statusrapport första halvåret 2025: ") + 120
     assert (task.state, task.measure_id, task.period_label) == (TaskState.OPEN, first, "2025H1")
     assert task.created_at == datetime(2025, 4, 6, 10, 0, tzinfo=UTC)
     round_ = round_of(session, "2025H1")
@@ -279,7 +281,7 @@ def test_compile_counts_reported_and_closes_the_answered_task(session: Session, 
         Event(
             date(2025, 5, 6),
             "sammanställning",
-            "Uppföljning 2025H1 sammanställd inför Faluns BRÅ 2025-05-20: "
+            "Uppföljningen för första halvåret 2025 sammanställd inför Faluns BRÅ 2025-05-20: "
             f"1 av {len(created)} statusrapporter inkomna, {len(created) - 1} saknas",
             "Anna Lindqvist",
         )

@@ -29,7 +29,7 @@ def test_example_file_imports_and_lists_trends(falun_cli) -> None:  # type: igno
     assert "oförändrade värden: 13" in out
     code, out, _ = falun_cli("indikator", "lista", "--kommun", "2080")
     assert "Anmälda butiksstölder i centrum (Anmälda brott, antal, lägre är bättre, mål 180)" in out
-    assert "senaste: 198 (2025H1), 3 värden, trend: förbättrad, målet ej uppnått" in out
+    assert "senaste: 198 (första halvåret 2025), 3 värden, trend: förbättrad, målet ej uppnått" in out
 
 
 def test_errors_name_file_row_and_column_and_nothing_is_written(falun_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

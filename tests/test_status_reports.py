@@ -401,7 +401,7 @@ def test_cli_status_report_closes_the_task(falun_cli: Cli) -> None:
     lines = out.splitlines()
     assert lines[0].startswith("Statusrapport för åtgärd 2 ")
     assert lines[0].endswith("den 2025-05-14: status planerad → pågående.")
-    assert lines[1].startswith("  Uppgift klar, påminnelserna upphör: Statusrapport 2025H1: ")
+    assert lines[1].startswith("  Uppgift klar, påminnelserna upphör: Statusrapport första halvåret 2025: ")
     assert lines[1].endswith("(senast 2025-05-06)")
     assert len(lines) == 2
     engine = sa.create_engine(falun_cli.url)

@@ -85,10 +85,11 @@ def test_wheel_holds_every_scheduled_event_and_its_ics_parses(engine: sa.Engine,
     assert b"<svg" in svg
 
 
-def test_arshjul_command_writes_svg_png_and_ics(falun_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """`samordna arshjul --ar 2026` writes the wheel as SVG and PNG and the calendar as ICS."""
+def test_arshjul_command_writes_svg_png_pdf_and_ics(falun_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`samordna arshjul --ar 2026` writes the wheel as SVG, PNG and an A4 PDF and the calendar as ICS."""
     code, out, _ = falun_cli("arshjul", "--ar", "2026", "--kommun", "2080", "--ut", tmp_path)
     assert code == 0
     assert (tmp_path / "arshjul-2080-2026.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "arshjul-2080-2026.pdf").read_bytes().startswith(b"%PDF")
     assert b"BEGIN:VCALENDAR" in (tmp_path / "arshjul-2080-2026.ics").read_bytes()
     assert "arshjul-2080-2026.svg" in out
