@@ -24,7 +24,14 @@ twice. Events ("meddelande") are returned only for messages this call inserted.
 The texts are rendered here, when the message is written (the outbox holds fixed text), from the
 templates in ``templates/notifications/``: plain text and HTML (autoescaped). Templates receive only
 the values they print: the recipient's own name, task subjects (an SSPF task carries only its case
-code), dates, counts, and measure ids. No other person's name reaches a digest.
+code), dates, counts, and measure ids, and the BRÅ-samordnare's name and address as the person to ask.
+No other person's name reaches a digest.
+
+**The way back** (issue 12): every digest and escalation carries the recipient's personal link to
+their page in the web app (``notifications.personal_links``: a still-valid link is reused, a new one is
+made in this transaction), where status reports are given and tasks marked done; no message shows a
+command-line command. The message's Reply-To is the BRÅ-samordnare, so a reply by e-mail reaches her.
+Without a link secret (``core.web_secret``) the messages carry no link and say to reply to her.
 
 Like every module here it imports only models/ (records, working days) and templates, never flows/.
 """
@@ -34,13 +41,14 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.clock import moment_of
+from core.settings import get_settings
 from core.templating import render
 from core.text import shorten
 from models.directory import Person
@@ -48,13 +56,16 @@ from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
 from models.outbox import MessageKind, OutboxMessage
 from models.records import Event, insert_many
+from models.responsibility import bra_coordinator
 from models.rhythm import rhythm_from_json
 from models.task import Reminder, Task, TaskKind, TaskState
 from models.working_days import is_working_day, previous_working_day, working_days_between
+from notifications.personal_links import LinkMaker, personal_links
 
 __all__ = [
     "EVENT_KIND",
     "KEY_LIMIT",
+    "Contact",
     "DigestItem",
     "EscalationNotice",
     "Rendered",
@@ -85,17 +96,38 @@ INSTRUCTIONS: dict[TaskKind, str] = {
     TaskKind.SSPF_ACTION: "Genomför åtgärden i ärendet enligt SSPF-gruppens överenskommelse.",
 }
 
-# How to answer, by kind; a status report also gets the exact command (see the templates).
+# How to answer, by kind, when the mail carries the recipient's personal link (issue 12) ...
 STATUS_ANSWER = (
-    "Svara BRÅ-samordnaren med åtgärdens status (planerad, pågående, försenad, avstannad, genomförd "
-    "eller avbruten) och en kort kommentar. Samordnaren registrerar svaret så här:"
+    "Öppna din sida i Samordna (länken ovan), välj åtgärdens status och skriv hur arbetet går och "
+    "nästa steg. Uppgiften stängs så fort du har sparat."
 )
 SSPF_ANSWER = (
     "Meddela SSPF-gruppen när åtgärden är gjord. Ange bara ärendekoden: skriv aldrig namn eller "
     "personnummer i e-post."
 )
-OTHER_ANSWER = "Meddela BRÅ-samordnaren när uppgiften är gjord, så markeras den som klar."
-ANSWERS: dict[TaskKind, str] = {TaskKind.STATUS_REPORT: STATUS_ANSWER, TaskKind.SSPF_ACTION: SSPF_ANSWER}
+OTHER_ANSWER = "Markera uppgiften som klar på din sida i Samordna (länken ovan) när den är gjord."
+ANSWERS: dict[TaskKind, str] = {
+    TaskKind.STATUS_REPORT: STATUS_ANSWER,
+    TaskKind.SSPF_ACTION: SSPF_ANSWER,
+    TaskKind.REPORT_INCIDENTS: (
+        "Rapportera händelserna med formuläret på din sida i Samordna (länken ovan); det går bra i "
+        "mobilen. Markera sedan uppgiften som klar."
+    ),
+    TaskKind.INTERVENTION_FOLLOW_UP: (
+        "Markera insatsen som genomförd eller avbruten på din sida i Samordna (länken ovan)."
+    ),
+}
+# ... and when it carries none (no link secret configured): the answer goes to the BRÅ-samordnare,
+# by replying to the mail (its Reply-To is hers).
+STATUS_ANSWER_BY_MAIL = (
+    "Svara på det här mejlet med åtgärdens status (planerad, pågående, försenad, avstannad, genomförd "
+    "eller avbruten) och en kort kommentar; svaret går till BRÅ-samordnaren, som registrerar det."
+)
+OTHER_ANSWER_BY_MAIL = "Svara på det här mejlet när uppgiften är gjord, så markerar BRÅ-samordnaren den klar."
+ANSWERS_BY_MAIL: dict[TaskKind, str] = {
+    TaskKind.STATUS_REPORT: STATUS_ANSWER_BY_MAIL,
+    TaskKind.SSPF_ACTION: SSPF_ANSWER,
+}
 
 # What the recipient of an escalation is asked to do, by level and reason.
 ASKS: dict[EscalationReason, str] = {
@@ -134,6 +166,14 @@ class Rendered:
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """The BRÅ-samordnare as a message names her: whom to ask, and where replies go."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
 class DigestItem:
     """One task in a digest: only what the digest prints."""
 
@@ -141,8 +181,8 @@ class DigestItem:
     due_date: date
     overdue_working_days: int  # 0 when not overdue on the digest's day
     instruction: str
-    answer: str  # how to answer, besides the status command
-    measure_id: int | None  # set for a status report: the answer command names the measure
+    answer: str  # how to answer: on the recipient's page, or by replying to the mail
+    measure_id: int | None  # set for a status report
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +211,22 @@ def digest_subject(items: Sequence[DigestItem]) -> str:
     return subject
 
 
-def render_digest(recipient_name: str, as_of: date, items: Sequence[DigestItem]) -> Rendered:
-    """The digest for one person on ``as_of``: overdue items first (most overdue first), then by date."""
+def render_digest(
+    recipient_name: str,
+    as_of: date,
+    items: Sequence[DigestItem],
+    *,
+    link: str | None = None,
+    coordinator: Contact | None = None,
+) -> Rendered:
+    """The digest for one person on ``as_of``: overdue items first (most overdue first), then by date;
+    with the person's ``link`` to their page and the BRÅ-samordnare to ask."""
     ordered = sorted(items, key=lambda item: (-item.overdue_working_days, item.due_date, item.subject))
     context = {
         "recipient_name": recipient_name,
         "as_of": as_of,
+        "link": link,
+        "coordinator": coordinator,
         "overdue": [item for item in ordered if item.overdue_working_days > 0],
         "upcoming": [item for item in ordered if item.overdue_working_days == 0],
     }
@@ -193,11 +243,20 @@ def escalation_subject(notice: EscalationNotice) -> str:
     return shorten(f"{prefix}: {notice.subject}", SUBJECT_LIMIT)
 
 
-def render_escalation(recipient_name: str, notice: EscalationNotice) -> Rendered:
-    """One escalation's message: what stalled, since when, who answers for it, what was tried, the ask."""
+def render_escalation(
+    recipient_name: str,
+    notice: EscalationNotice,
+    *,
+    link: str | None = None,
+    coordinator: Contact | None = None,
+) -> Rendered:
+    """One escalation's message: what stalled, since when, who answers for it, what was tried, the ask;
+    with the recipient's ``link`` to their page and the BRÅ-samordnare to reply to."""
     context = {
         "recipient_name": recipient_name,
         "notice": notice,
+        "link": link,
+        "coordinator": coordinator,
         "to_management": notice.level >= EscalationLevel.MANAGEMENT,
     }
     return Rendered(
@@ -244,10 +303,12 @@ class _Planned:
 
 @dataclass(frozen=True, slots=True)
 class _Stamp:
-    """What every message of one call shares."""
+    """What every message of one call shares, and each recipient's personal link."""
 
     municipality_id: int
     moment: datetime
+    coordinator: Contact | None = None
+    links: dict[int, str] = field(default_factory=dict)
 
 
 def _message(
@@ -263,15 +324,21 @@ def _message(
         body_html=rendered.html,
         created_at=stamp.moment,
         next_attempt_at=stamp.moment,
+        reply_to=stamp.coordinator.email if stamp.coordinator else "",
     )
 
 
-def _answer(kind: TaskKind) -> str:
-    """How to answer a task that names no measure (a status report without one is answered by hand)."""
-    return OTHER_ANSWER if kind == TaskKind.STATUS_REPORT else ANSWERS.get(kind, OTHER_ANSWER)
+def _answer(kind: TaskKind, *, measure_id: int | None, linked: bool) -> str:
+    """How to answer: on the person's page when the mail has a link, else by replying to the mail. A
+    status report that names no measure cannot be given on the page: it is answered by mail."""
+    if kind == TaskKind.STATUS_REPORT and measure_id is None:
+        return OTHER_ANSWER_BY_MAIL
+    if linked:
+        return ANSWERS.get(kind, OTHER_ANSWER)
+    return ANSWERS_BY_MAIL.get(kind, OTHER_ANSWER_BY_MAIL)
 
 
-def _item(task: Task, as_of: date) -> DigestItem:
+def _item(task: Task, as_of: date, *, linked: bool) -> DigestItem:
     due = previous_working_day(task.due_date)
     measure_id = task.measure_id if task.kind == TaskKind.STATUS_REPORT else None
     return DigestItem(
@@ -279,7 +346,7 @@ def _item(task: Task, as_of: date) -> DigestItem:
         due_date=due,
         overdue_working_days=max(0, working_days_between(due, as_of)),
         instruction=INSTRUCTIONS.get(task.kind, "Gör uppgiften."),
-        answer=ANSWERS.get(task.kind, OTHER_ANSWER) if measure_id is not None else _answer(task.kind),
+        answer=_answer(task.kind, measure_id=measure_id, linked=linked),
         measure_id=measure_id,
     )
 
@@ -310,8 +377,13 @@ def _plan_digests(
         person = people.get(person_id)
         if person is None:  # a person of another kommun: never mix kommuner in one message
             continue
+        link = stamp.links.get(person_id)
         rendered = render_digest(
-            person.name, as_of, [_item(task, as_of) for task in tasks[person_id].values()]
+            person.name,
+            as_of,
+            [_item(task, as_of, linked=link is not None) for task in tasks[person_id].values()],
+            link=link,
+            coordinator=stamp.coordinator,
         )
         message = _message(
             stamp,
@@ -360,7 +432,12 @@ def _plan_escalations(
         person = people.get(escalation.recipient_person_id or 0)
         if person is None:
             continue
-        rendered = render_escalation(person.name, _notice(escalation))
+        rendered = render_escalation(
+            person.name,
+            _notice(escalation),
+            link=stamp.links.get(person.id or 0),
+            coordinator=stamp.coordinator,
+        )
         message = _message(
             stamp, MessageKind.ESCALATION, escalation_key(escalation.dedupe_key), person.id, rendered
         )
@@ -414,11 +491,53 @@ def _write(
     ]
 
 
-def enqueue_messages(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
+class _FromSettings:
+    """The default of ``enqueue_messages(links=…)``: the link maker of the process's settings."""
+
+
+FROM_SETTINGS = _FromSettings()
+
+
+def _recipients(session: Session, municipality_id: int, as_of: date) -> list[int]:
+    """The persons the call will write to: untaken reminders of open tasks and open escalations."""
+    reminded = session.exec(
+        select(Reminder.recipient_person_id)
+        .join(Task, col(Task.id) == col(Reminder.task_id))
+        .where(
+            Reminder.municipality_id == municipality_id,
+            col(Reminder.outbox_message_id).is_(None),
+            col(Reminder.recipient_person_id).is_not(None),
+            Reminder.remind_on <= as_of,
+            Task.state == TaskState.OPEN,
+        )
+        .distinct()
+    )
+    escalated = session.exec(
+        select(Escalation.recipient_person_id)
+        .where(
+            Escalation.municipality_id == municipality_id,
+            col(Escalation.outbox_message_id).is_(None),
+            col(Escalation.resolved_on).is_(None),
+            col(Escalation.recipient_person_id).is_not(None),
+            Escalation.opened_on <= as_of,
+        )
+        .distinct()
+    )
+    return sorted({person_id for person_id in [*reminded, *escalated] if person_id is not None})
+
+
+def enqueue_messages(
+    session: Session,
+    municipality: Municipality,
+    as_of: date,
+    *,
+    links: LinkMaker | _FromSettings | None = FROM_SETTINGS,
+) -> list[Event]:
     """Write the day's digests and escalation messages for one kommun (see the module docstring).
 
     Does nothing on a non-working day, as the daily sweep does. Never commits; flushes. The messages
-    are stamped (created, first due for delivery) at the daily sweep's time on ``as_of``.
+    are stamped (created, first due for delivery) at the daily sweep's time on ``as_of``. ``links``
+    makes the recipients' personal links (default: from the settings; None: no links).
     """
     if not is_working_day(as_of):
         return []
@@ -428,8 +547,19 @@ def enqueue_messages(session: Session, municipality: Municipality, as_of: date) 
         for person in session.exec(select(Person).where(Person.municipality_id == municipality_id))
         if person.id is not None
     }
-    stamp = _Stamp(municipality_id, moment_of(as_of, rhythm_from_json(municipality.rhythm).daily_sweep_time))
+    moment = moment_of(as_of, rhythm_from_json(municipality.rhythm).daily_sweep_time)
     session.flush()
+    maker = LinkMaker.from_settings(get_settings()) if isinstance(links, _FromSettings) else links
+    recipients = [
+        person_id for person_id in _recipients(session, municipality_id, as_of) if person_id in people
+    ]
+    coordinator = bra_coordinator(session, municipality_id)
+    stamp = _Stamp(
+        municipality_id,
+        moment,
+        coordinator=Contact(coordinator.name, coordinator.email) if coordinator is not None else None,
+        links=personal_links(session, maker, municipality_id, recipients, moment) if maker else {},
+    )
     digests = _plan_digests(session, municipality_id, as_of, people, stamp)
     escalations = _plan_escalations(session, municipality_id, as_of, people, stamp)
     events = _write(session, Reminder, digests, as_of) + _write(session, Escalation, escalations, as_of)
