@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from core.text import iso_date, shorten, swedish_date
+from core.text import iso_date, local_time, shorten, swedish_date
 
 
 def templates_dir() -> Path:
@@ -35,6 +35,7 @@ def environment() -> jinja2.Environment:
     env.filters["svdatum"] = swedish_date
     env.filters["isodatum"] = iso_date
     env.filters["kort"] = shorten
+    env.filters["tidpunkt"] = local_time
     return env
 
 

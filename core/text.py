@@ -15,7 +15,7 @@ import pendulum
 
 from core.settings import TIMEZONE
 
-__all__ = ["fold", "iso_date", "shorten", "swedish_date"]
+__all__ = ["fold", "iso_date", "local_time", "shorten", "swedish_date"]
 
 
 def fold(text: str) -> str:
@@ -55,3 +55,10 @@ def swedish_date(value: date | datetime | None, pattern: str = "dddd D MMMM YYYY
 def iso_date(value: date | None) -> str:
     """``2026-03-03``, or an empty string for no date."""
     return value.isoformat() if value else ""
+
+
+def local_time(value: datetime | None) -> str:
+    """``2026-12-07 08:15``: a stored (aware) moment in Europe/Stockholm, or an empty string."""
+    if value is None:
+        return ""
+    return pendulum.instance(value).in_timezone(TIMEZONE).format("YYYY-MM-DD HH:mm")

@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel, col, func, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.directory import Person
 from models.types import UTCDateTime, utcnow
 
+KEY_CHUNK = 200  # persons per query when counting link keys
 TOKEN_LENGTH = 43  # an HMAC-SHA256 in unpadded base64url
 _TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -99,16 +100,30 @@ def valid_links(session: Session, person_ids: Sequence[int], at: datetime) -> di
     return {link.person_id: link for link in rows}  # the last one, lasting longest, wins
 
 
+def link_key(person_id: int, number: int) -> str:
+    """The dedupe key of a person's ``number``-th link: ``lank:<person>:<number>``."""
+    return f"lank:{person_id}:{number}"
+
+
 def link_counts(session: Session, person_ids: Sequence[int]) -> dict[int, int]:
-    """How many links each person has ever had (revoked and expired ones too)."""
+    """How many link keys each person has used so far (revoked, expired and altered rows count too,
+    so the next key is always new)."""
     if not person_ids:
         return {}
-    rows = session.exec(
-        select(PersonalLink.person_id, func.count())
-        .where(col(PersonalLink.person_id).in_(person_ids))
-        .group_by(col(PersonalLink.person_id))
-    )
-    return {person_id: int(count) for person_id, count in rows}
+    prefixes = {f"lank:{person_id}:": person_id for person_id in person_ids}
+    counts = dict.fromkeys(person_ids, 0)
+    for start in range(0, len(person_ids), KEY_CHUNK):
+        chunk = [f"lank:{person_id}:" for person_id in person_ids[start : start + KEY_CHUNK]]
+        keys = session.exec(
+            select(PersonalLink.dedupe_key).where(
+                sa.or_(*(col(PersonalLink.dedupe_key).startswith(prefix) for prefix in chunk))
+            )
+        )
+        for key in keys:
+            prefix = key[: key.rindex(":") + 1]
+            if prefix in prefixes:
+                counts[prefixes[prefix]] += 1
+    return counts
 
 
 def links_by_key(session: Session, keys: Sequence[str]) -> dict[str, PersonalLink]:

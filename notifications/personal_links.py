@@ -19,7 +19,7 @@ from sqlmodel import Session
 from core.settings import Settings
 from core.web_secret import link_secret
 from models.records import insert_many
-from models.web import PersonalLink, link_counts, link_token, links_by_key, token_hash, valid_links
+from models.web import PersonalLink, link_counts, link_key, link_token, links_by_key, token_hash, valid_links
 
 # A link about to expire is not put in a new mail: the person needs some days to open it.
 REUSE_MARGIN = timedelta(days=7)
@@ -66,7 +66,7 @@ def personal_links(
             row = PersonalLink(
                 municipality_id=municipality_id,
                 person_id=person_id,
-                dedupe_key=f"lank:{person_id}:{counts.get(person_id, 0) + 1}",
+                dedupe_key=link_key(person_id, counts.get(person_id, 0) + 1),
                 salt=secrets.token_hex(16),
                 token_hash="",
                 issued_at=issued,
@@ -76,5 +76,7 @@ def personal_links(
             rows.append(row)
         insert_many(session, rows, key="dedupe_key")
         for row in links_by_key(session, [row.dedupe_key for row in rows]).values():
-            found[row.person_id] = row
+            # The row that won the key (ours, or a racing sweep's for the same person and number).
+            if row.person_id in missing and row.valid_at(moment):
+                found[row.person_id] = row
     return {person_id: maker.url_of(link) for person_id, link in found.items()}
