@@ -22,16 +22,19 @@ from sqlmodel import col, func, select
 from core import clock
 from core.settings import Settings
 from core.web_secret import create_local_secret
+from cycles.est_calendar import meeting_date
 from models.db import transaction
 from models.municipality import find_municipality
 from models.outbox import MessageKind, OutboxMessage
 from models.responsibility import bra_coordinator
+from models.rhythm import rhythm_from_json
 from models.web import account_of
 from models.working_days import is_working_day
 from services.accounts import set_password
 from services.cycles import CYCLES, run_cycle
 
 DEMO_DAYS = 14
+DEMO_EST_YEAR = 2025  # the year services.demo.run_demo generates incidents for
 DEMO_CYCLES = ("est", "uppfoljning", "lagesbild", "daglig")
 LOGIN_FILE = "webb-inloggning.txt"
 
@@ -47,6 +50,7 @@ class WebDemo:
     password: str | None  # None: the coordinator had a password already
     login_file: str
     base_url: str
+    est_meeting: int  # the demo's last EST meeting with incidents (2025), for a full agenda
 
 
 def prepare_web_demo(engine: sa.Engine, settings: Settings, today: date | None = None) -> WebDemo:
@@ -81,10 +85,12 @@ def prepare_web_demo(engine: sa.Engine, settings: Settings, today: date | None =
             password = secrets.token_urlsafe(12)
             set_password(session, municipality, coordinator.email, password, clock.now())
         email = coordinator.email
+        rhythm = rhythm_from_json(municipality.rhythm)
+        last_2025 = max((n for n in range(1, 60) if meeting_date(rhythm, n).year == DEMO_EST_YEAR), default=1)
     login_file = settings.data_dir / "demo" / LOGIN_FILE
     if password is not None:
         login_file.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(login_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(f"{settings.base_url.rstrip('/')}/logga-in\n{email}\n{password}\n")
-    return WebDemo(ran, messages, linked, email, password, str(login_file), settings.base_url)
+    return WebDemo(ran, messages, linked, email, password, str(login_file), settings.base_url, last_2025)

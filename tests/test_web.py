@@ -38,7 +38,7 @@ from models.enums import MeasureStatus
 from models.incident import Incident
 from models.municipality import Municipality, find_municipality
 from models.outbox import MessageKind, MessageState, OutboxMessage
-from models.plan import Measure, StatusReport
+from models.plan import ActionPlan, Measure, StatusReport
 from models.responsibility import responsible_persons
 from models.sspf import ReferralReason, RiskLevel, SspfRole
 from models.task import Reminder, Task, TaskKind, TaskState
@@ -49,7 +49,7 @@ from notifications.personal_links import LinkMaker, personal_links
 from services import sspf as sspf_service
 from services.accounts import set_password
 from services.sspf import Acting, OpenCaseCommand
-from tests.conftest import REPO, _fresh_postgres, import_falun
+from tests.conftest import EXAMPLES, REPO, _fresh_postgres, import_falun
 from tests.office import chromium
 from tests.smtp import SmtpServer, free_port
 from web.app import create_app
@@ -64,6 +64,7 @@ SSPF_COORDINATOR = "sara.holm@example.se"
 SSPF_PASSWORD = "sspf-samordnarens-losenord"  # noqa: S105 - a test's own value
 EST_MEMBER = "jonas.ek@example.se"
 YOUTH = "Wilma Testlund"
+FALUN_PLAN = "Åtgärdsplan enligt 5 § Lag (2023:196) om kommuners ansvar för brottsförebyggande arbete"
 ARTEFACTS = REPO / "var" / "test-artefacts" / "web"
 LINK = re.compile(r"http://127\.0\.0\.1:\d+/svar/[A-Za-z0-9_-]{43}")
 
@@ -593,11 +594,21 @@ def test_the_incident_form_works_on_a_phone(site: Site) -> None:
 def test_outbox_resend_est_and_reports_pages(site: Site) -> None:
     """The coordinator resends a failed message and opens the EST agenda, reports and import pages."""
     with transaction(site.engine) as session:
-        message = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).first()
-        assert message is not None
-        message.state = MessageState.FAILED
-        message.last_error = "smtp://127.0.0.1/x: mottagaren tog inte emot meddelandet"
+        jonas = person_by_email(session, site.municipality_id, EST_MEMBER)
+        assert jonas is not None
+        message = OutboxMessage(
+            municipality_id=site.municipality_id,
+            dedupe_key="test:webb:misslyckat",
+            kind=MessageKind.DIGEST,
+            recipient_person_id=jonas.id,
+            subject="Samordna: 1 uppgift att göra",
+            body_text="Hej Jonas Ek",
+            state=MessageState.FAILED,
+            attempts=5,
+            last_error="mailto://127.0.0.1/jonas.ek@example.se: mottagaren tog inte emot meddelandet",
+        )
         session.add(message)
+        session.flush()
         message_id = message.id
     page = site.browser.new_page(locale="sv-SE", viewport={"width": 1280, "height": 900})
     log_in(page, site, COORDINATOR, COORDINATOR_PASSWORD)
@@ -616,11 +627,21 @@ def test_outbox_resend_est_and_reports_pages(site: Site) -> None:
     with page.expect_download() as download:
         page.click("text=Ladda ned (Word)")
     assert download.value.suggested_filename.endswith(".docx")
-    for path, name, expected in (
-        ("/samordnare/lankar", "lankar", "Personliga länkar"),
-        ("/samordnare/import", "import", "Importera åtgärdsplan"),
-    ):
-        page.goto(f"{site.url}{path}")
-        assert expected in page.content()
-        site.shot(page, name)
+    page.goto(f"{site.url}/samordnare/lankar")
+    assert "Personliga länkar" in page.content()
+    site.shot(page, "lankar")
+    page.goto(f"{site.url}/samordnare/rapporter")
+    assert page.locator("img.bild").evaluate("image => image.naturalWidth") > 0
+    site.shot(page, "rapporter")
+    # The plan import shows the command line's own dry-run summary, and writes nothing.
+    page.goto(f"{site.url}/samordnare/import")
+    page.set_input_files("#fil", str(EXAMPLES / "stadsdel-atgardsplan-2025.xlsx"))
+    page.click("text=Förhandsgranska")
+    page.wait_for_load_state()
+    preview = page.locator("pre").inner_text()
+    assert preview.startswith("Provkörning (--dry-run): inget sparades.")
+    assert "Fil:       stadsdel-atgardsplan-2025.xlsx" in preview
+    site.shot(page, "import")
     page.close()
+    with Session(site.engine) as session:
+        assert [plan.title for plan in session.exec(select(ActionPlan))] == [FALUN_PLAN]

@@ -43,10 +43,7 @@ def menu(login: Login | None, current: str) -> list[dict[str, Any]]:
     items = list(COORDINATOR_MENU) if login.coordinator else []
     if login.sspf_roles & CASE_ROLES:  # an administratör's SSPF work (roles, keys, log) is on the CLI
         items += list(SSPF_MENU)
-    return [
-        {"href": href, "label": label, "current": current == href}
-        for href, label in items
-    ]
+    return [{"href": href, "label": label, "current": current == href} for href, label in items]
 
 
 def page_text(

@@ -104,8 +104,8 @@ def _log_in(state: WebState, form: FormData, cookie: str | None) -> Response:
 async def login_post(request: Request) -> Response:
     """Check the password; five wrong ones in a row lock the account for a while."""
     state = state_of(request)
-    form = await request.form()
-    return await run_in_threadpool(_log_in, state, form, request.cookies.get(state.cookie(LOGIN_COOKIE)))
+    async with request.form() as form:  # closes uploaded files afterwards
+        return await run_in_threadpool(_log_in, state, form, request.cookies.get(state.cookie(LOGIN_COOKIE)))
 
 
 def _log_out(request: Request, form: FormData) -> Response:
@@ -124,5 +124,5 @@ def _log_out(request: Request, form: FormData) -> Response:
 @router.post("/logga-ut")
 async def logout_post(request: Request) -> Response:
     """End the session."""
-    form = await request.form()
-    return await run_in_threadpool(_log_out, request, form)
+    async with request.form() as form:  # closes uploaded files afterwards
+        return await run_in_threadpool(_log_out, request, form)

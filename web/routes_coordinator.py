@@ -87,8 +87,8 @@ def _resend(request: Request, message_id: int, form: FormData) -> Response:
 @router.post("/samordnare/utkorg/{message_id}/skicka-om")
 async def resend(message_id: int, request: Request) -> Response:
     """Put a failed message, or one whose fate is unknown, back in the queue."""
-    form = await request.form()
-    return await run_in_threadpool(_resend, request, message_id, form)
+    async with request.form() as form:  # closes uploaded files afterwards
+        return await run_in_threadpool(_resend, request, message_id, form)
 
 
 @router.get("/samordnare/lankar")
@@ -122,5 +122,5 @@ def _revoke(request: Request, link_id: int, form: FormData) -> Response:
 @router.post("/samordnare/lankar/{link_id}/aterkalla")
 async def revoke(link_id: int, request: Request) -> Response:
     """Revoke a link at once."""
-    form = await request.form()
-    return await run_in_threadpool(_revoke, request, link_id, form)
+    async with request.form() as form:  # closes uploaded files afterwards
+        return await run_in_threadpool(_revoke, request, link_id, form)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -40,7 +41,8 @@ MEDIA = {
 }
 PLAN_SUFFIXES = (".xlsx", ".csv", ".yaml", ".yml")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-_UPLOAD_NAME = re.compile(r"^(\d+)-([A-Za-z0-9_-]{16,64})(\.[a-z]{3,4})$")
+_UPLOAD_ID = re.compile(r"^(\d+)-[A-Za-z0-9_-]{32}$")
+MAX_NAME = 200
 
 
 def _download(document: Document) -> Response:
@@ -162,31 +164,33 @@ def import_form(request: Request, meddelande: str | None = None) -> Response:
 
 
 async def _store_upload(request: Request, form: FormData, person_id: int) -> tuple[str, str]:
-    """The uploaded file saved under the data folder as ``<person>-<random><suffix>``; (id, name)."""
+    """The uploaded file saved as ``<data dir>/webb-uppladdningar/<person>-<random>/<its own name>``
+    (its name is what the preview shows); (upload id, file name)."""
     file = upload(form, "fil")
     if file is None or not file.filename:
         raise InvalidInputError("Välj en fil med åtgärdsplanen.")
-    suffix = Path(file.filename).suffix.lower()
-    if suffix not in PLAN_SUFFIXES:
-        raise InvalidInputError(
-            f"Filen ska vara {', '.join(PLAN_SUFFIXES)}: {file.filename} går inte att läsa."
-        )
+    name = Path(file.filename.replace("\\", "/")).name.strip()
+    suffix = Path(name).suffix.lower()
+    if suffix not in PLAN_SUFFIXES or len(name) > MAX_NAME:
+        raise InvalidInputError(f"Filen ska vara {', '.join(PLAN_SUFFIXES)}: {name} går inte att läsa.")
     content = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
         raise InvalidInputError(f"Filen är större än {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
-    folder = state_of(request).upload_dir
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    upload_id = f"{person_id}-{secrets.token_urlsafe(24)}{suffix}"
-    (folder / upload_id).write_bytes(content)
-    return upload_id, Path(file.filename).name
+    upload_id = f"{person_id}-{secrets.token_urlsafe(24)}"
+    folder = state_of(request).upload_dir / upload_id
+    folder.mkdir(parents=True, mode=0o700)
+    (folder / name).write_bytes(content)
+    return upload_id, name
 
 
 def _uploaded(request: Request, upload_id: str, person_id: int) -> Path:
-    found = _UPLOAD_NAME.match(upload_id)
-    path = state_of(request).upload_dir / upload_id
-    if found is None or int(found[1]) != person_id or not path.is_file():
+    """The file of an upload this person made (and that is still there)."""
+    found = _UPLOAD_ID.match(upload_id)
+    folder = state_of(request).upload_dir / upload_id
+    files = sorted(folder.iterdir()) if found is not None and folder.is_dir() else []
+    if found is None or int(found[1]) != person_id or len(files) != 1:
         raise InvalidInputError("Den uppladdade filen finns inte längre: ladda upp den igen.")
-    return path
+    return files[0]
 
 
 def _preview(request: Request, form: FormData, upload_id: str, filename: str, *, save: bool) -> Response:
@@ -198,7 +202,7 @@ def _preview(request: Request, form: FormData, upload_id: str, filename: str, *,
         path = _uploaded(request, upload_id, login.person.id or 0)
         preview = preview_plan_import(session, login.municipality, path, save=save)
         if save and preview.ok:
-            path.unlink(missing_ok=True)
+            shutil.rmtree(path.parent, ignore_errors=True)
             return RedirectResponse("/samordnare/import?meddelande=importerad", status_code=303)
         return page(
             "import.html.j2",
@@ -216,24 +220,24 @@ def _preview(request: Request, form: FormData, upload_id: str, filename: str, *,
 async def import_preview(request: Request) -> Response:
     """The uploaded plan checked and summarised, nothing written."""
     state = state_of(request)
-    form = await request.form()
-    now = clock.now()
+    async with request.form() as form:  # closes uploaded files afterwards
+        now = clock.now()
 
-    def check() -> int:
-        with transaction(state.engine) as session:
-            login = require_coordinator(request, session, now)
-            require_form_token(login, form.get("csrf"))
-            return login.person.id or 0
+        def check() -> int:
+            with transaction(state.engine) as session:
+                login = require_coordinator(request, session, now)
+                require_form_token(login, form.get("csrf"))
+                return login.person.id or 0
 
-    person_id = await run_in_threadpool(check)
-    upload_id, filename = await _store_upload(request, form, person_id)
-    return await run_in_threadpool(_preview, request, form, upload_id, filename, save=False)
+        person_id = await run_in_threadpool(check)
+        upload_id, filename = await _store_upload(request, form, person_id)
+        return await run_in_threadpool(_preview, request, form, upload_id, filename, save=False)
 
 
 @router.post("/samordnare/import/spara")
 async def import_save(request: Request) -> Response:
     """The previewed plan imported, in one transaction."""
-    form = await request.form()
-    return await run_in_threadpool(
-        _preview, request, form, field(form, "uppladdning"), field(form, "filnamn"), save=True
-    )
+    async with request.form() as form:  # closes uploaded files afterwards
+        return await run_in_threadpool(
+            _preview, request, form, field(form, "uppladdning"), field(form, "filnamn"), save=True
+        )

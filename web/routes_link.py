@@ -143,22 +143,22 @@ def _save(state: WebState, token: str, task_id: int, form: FormData, kind: str) 
 @router.post("/svar/{token}/status/{task_id}")
 async def save_status(token: str, task_id: int, request: Request) -> Response:
     """A status report for one of the person's measures."""
-    form = await request.form()
-    return await run_in_threadpool(_save, state_of(request), token, task_id, form, "status")
+    async with request.form() as form:  # closes uploaded files afterwards
+        return await run_in_threadpool(_save, state_of(request), token, task_id, form, "status")
 
 
 @router.post("/svar/{token}/insats/{task_id}")
 async def save_intervention(token: str, task_id: int, request: Request) -> Response:
     """An EST insats marked done or cancelled."""
-    form = await request.form()
-    return await run_in_threadpool(_save, state_of(request), token, task_id, form, "insats")
+    async with request.form() as form:  # closes uploaded files afterwards
+        return await run_in_threadpool(_save, state_of(request), token, task_id, form, "insats")
 
 
 @router.post("/svar/{token}/klar/{task_id}")
 async def save_done(token: str, task_id: int, request: Request) -> Response:
     """A lägesbild step, plan revision or reporting task marked done."""
-    form = await request.form()
-    return await run_in_threadpool(_save, state_of(request), token, task_id, form, "klar")
+    async with request.form() as form:  # closes uploaded files afterwards
+        return await run_in_threadpool(_save, state_of(request), token, task_id, form, "klar")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -268,5 +268,5 @@ def _save_incident(state: WebState, token: str, form: FormData) -> Response:
 @router.post("/svar/{token}/handelse")
 async def save_incident(token: str, request: Request) -> Response:
     """One incident; a refusal (personal data, an unknown area) is shown beside its field."""
-    form = await request.form()
-    return await run_in_threadpool(_save_incident, state_of(request), token, form)
+    async with request.form() as form:  # closes uploaded files afterwards
+        return await run_in_threadpool(_save_incident, state_of(request), token, form)
