@@ -39,6 +39,7 @@ Like every module here it imports only models/ (records, working days) and templ
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from core.clock import moment_of
 from core.settings import get_settings
 from core.templating import render
 from core.text import shorten
+from core.web_secret import WebSecretError
 from models.directory import Person
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
@@ -77,6 +79,8 @@ __all__ = [
     "render_digest",
     "render_escalation",
 ]
+
+logger = logging.getLogger(__name__)
 
 EVENT_KIND = "meddelande"
 KEY_LIMIT = 300  # OutboxMessage.dedupe_key
@@ -498,6 +502,16 @@ class _FromSettings:
 FROM_SETTINGS = _FromSettings()
 
 
+def _settings_link_maker() -> LinkMaker | None:
+    """The process's link maker; a misconfigured secret is logged and the mails go without links, so
+    a setting of the web app never stops the reminders."""
+    try:
+        return LinkMaker.from_settings(get_settings())
+    except WebSecretError as error:
+        logger.error("personliga länkar skapas inte: %s", error)  # noqa: TRY400 - the message says it all
+        return None
+
+
 def _recipients(session: Session, municipality_id: int, as_of: date) -> list[int]:
     """The persons the call will write to: untaken reminders of open tasks and open escalations."""
     reminded = session.exec(
@@ -549,7 +563,7 @@ def enqueue_messages(
     }
     moment = moment_of(as_of, rhythm_from_json(municipality.rhythm).daily_sweep_time)
     session.flush()
-    maker = LinkMaker.from_settings(get_settings()) if isinstance(links, _FromSettings) else links
+    maker = _settings_link_maker() if isinstance(links, _FromSettings) else links
     recipients = [
         person_id for person_id in _recipients(session, municipality_id, as_of) if person_id in people
     ]

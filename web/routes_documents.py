@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+import time
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -43,6 +44,7 @@ PLAN_SUFFIXES = (".xlsx", ".csv", ".yaml", ".yml")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _UPLOAD_ID = re.compile(r"^(\d+)-[A-Za-z0-9_-]{32}$")
 MAX_NAME = 200
+UPLOAD_KEPT_SECONDS = 24 * 3600
 
 
 def _download(document: Document) -> Response:
@@ -177,10 +179,21 @@ async def _store_upload(request: Request, form: FormData, person_id: int) -> tup
     if len(content) > MAX_UPLOAD_BYTES:
         raise InvalidInputError(f"Filen är större än {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
     upload_id = f"{person_id}-{secrets.token_urlsafe(24)}"
+    _remove_old_uploads(state_of(request).upload_dir)
     folder = state_of(request).upload_dir / upload_id
     folder.mkdir(parents=True, mode=0o700)
     (folder / name).write_bytes(content)
     return upload_id, name
+
+
+def _remove_old_uploads(root: Path) -> None:
+    """Previews nobody confirmed are removed after a day: the folder never grows for good."""
+    if not root.is_dir():
+        return
+    cutoff = time.time() - UPLOAD_KEPT_SECONDS
+    for folder in root.iterdir():
+        if _UPLOAD_ID.match(folder.name) and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _uploaded(request: Request, upload_id: str, person_id: int) -> Path:
