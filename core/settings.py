@@ -65,6 +65,22 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SAMORDNA_ANVANDARE", "acting_user"),
         description="Who runs SSPF commands: a person's e-mail address in the kommun's directory.",
     )
+    # The web app (issue 12): personal links in the mails, and the coordinator's dashboard.
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address people reach `samordna webb` at: the start of every link in a mail.",
+    )
+    web_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "The secret that signs personal links (HMAC-SHA256), at least 32 characters. Empty: the file "
+            "webb-hemlighet in data_dir, which `samordna demo` and `samordna webb --demo` write."
+        ),
+    )
+    link_days: int = Field(default=30, ge=1, le=365, description="How long a personal link is valid.")
+    web_session_hours: int = Field(
+        default=8, ge=1, le=24 * 7, description="How long a login to the dashboard lasts."
+    )
 
     @model_validator(mode="after")
     def _default_sqlite_file(self) -> Settings:

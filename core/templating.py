@@ -20,6 +20,7 @@ from core.text import (
     half_year_name,
     half_year_short,
     iso_date,
+    local_time,
     percent_change,
     shorten,
     swedish_date,
@@ -54,6 +55,7 @@ def environment() -> jinja2.Environment:
     env.filters["halvar"] = half_year_name
     env.filters["halvar_kort"] = half_year_short
     env.filters["versal"] = capitalised
+    env.filters["tidpunkt"] = local_time
     return env
 
 

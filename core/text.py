@@ -30,6 +30,7 @@ __all__ = [
     "half_year_name",
     "half_year_short",
     "iso_date",
+    "local_time",
     "name_key",
     "percent_change",
     "shorten",
@@ -199,3 +200,10 @@ def text_table(rows: Sequence[Sequence[str]], *, width: int = TEXT_WIDTH) -> str
 def capitalised(text: str) -> str:
     """The first letter in upper case ("andra halvåret" → "Andra halvåret"), the rest untouched."""
     return text[:1].upper() + text[1:]
+
+
+def local_time(value: datetime | None) -> str:
+    """``2026-12-07 08:15``: a stored (aware) moment in Europe/Stockholm, or an empty string."""
+    if value is None:
+        return ""
+    return pendulum.instance(value).in_timezone(TIMEZONE).format("YYYY-MM-DD HH:mm")

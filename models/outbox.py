@@ -62,6 +62,8 @@ class OutboxMessage(SQLModel, table=True):
     leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str = Field(default="", max_length=1000)
+    # Where a reply by e-mail goes (the BRÅ-samordnare, for digests and escalations); empty: the sender.
+    reply_to: str = Field(default="", max_length=320)
 
 
 class DeliveryAttempt(SQLModel, table=True):

@@ -111,11 +111,12 @@ class SendResult:
     detail: str
 
 
-def targets_for(person: Person, settings: Settings) -> list[Target]:
-    """The person's e-mail (through ``settings.mail_url``, if set) followed by their other targets."""
+def targets_for(person: Person, settings: Settings, *, reply_to: str = "") -> list[Target]:
+    """The person's e-mail (through ``settings.mail_url``, if set, with ``reply_to`` as its Reply-To)
+    followed by their other targets."""
     found: list[Target] = []
     if settings.mail_url and person.email:
-        found.append(mail_target(settings.mail_url, person.email))
+        found.append(mail_target(settings.mail_url, person.email, reply_to=reply_to))
     found.extend(notify_target(url) for url in person.notify_targets)
     return found
 
@@ -127,12 +128,16 @@ def fallback_targets(coordinators: list[Person], settings: Settings) -> list[Tar
     return [target for person in coordinators for target in targets_for(person, settings)]
 
 
-def mail_target(mail_url: str, recipient: str) -> Target:
-    """``mail_url`` with ``to=recipient`` (and 3 s connect/read timeouts unless it names its own)."""
+def mail_target(mail_url: str, recipient: str, *, reply_to: str = "") -> Target:
+    """``mail_url`` with ``to=recipient`` (and 3 s connect/read timeouts unless it names its own); with
+    ``reply_to``, apprise's ``reply=`` sets the mail's Reply-To header (left out when it is the
+    recipient's own address)."""
     # Built on the unresolved URL, where secrets are placeholders without URL syntax in them.
     parts = urlsplit(mail_url)
     present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
     extra = [f"to={quote(recipient, safe='@+')}"]
+    if reply_to and "reply" not in present:
+        extra.append(f"reply={quote(reply_to, safe='@+')}")
     extra += [f"{key}={MAIL_TIMEOUT_SECONDS}" for key in ("cto", "rto") if key not in present]
     query = "&".join(part for part in (parts.query, *extra) if part)
     label = f"{parts.scheme}://{parts.hostname or '?'}/{recipient}"

@@ -30,7 +30,14 @@ twice. Events ("meddelande") are returned only for messages this call inserted.
 The texts are rendered here, when the message is written (the outbox holds fixed text), from the
 templates in ``templates/notifications/``: plain text and HTML (autoescaped). Templates receive only
 the values they print: the recipient's own name, task subjects (an SSPF task carries only its case
-code), dates, counts, and measure ids. No other person's name reaches a digest.
+code), dates, counts, and measure ids, and the BRÅ-samordnare's name and address as the person to ask.
+No other person's name reaches a digest.
+
+**The way back** (issue 12): every digest and escalation carries the recipient's personal link to
+their page in the web app (``notifications.personal_links``: a still-valid link is reused, a new one is
+made in this transaction), where status reports are given and tasks marked done; no message shows a
+command-line command. The message's Reply-To is the BRÅ-samordnare, so a reply by e-mail reaches her.
+Without a link secret (``core.web_secret``) the messages carry no link and say to reply to her.
 
 Like every module here it imports only models/ (records, working days) and templates, never flows/.
 """
@@ -38,30 +45,36 @@ Like every module here it imports only models/ (records, working days) and templ
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from core.clock import moment_of
+from core.settings import get_settings
 from core.templating import render
 from core.text import shorten, swedish_date
+from core.web_secret import WebSecretError
 from models.directory import Person
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
 from models.outbox import MessageKind, OutboxMessage, message_ids_by_key
 from models.records import Event, insert_many
+from models.responsibility import bra_coordinator
 from models.rhythm import rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from models.working_days import is_working_day, previous_working_day, working_days_between
+from notifications.personal_links import LinkMaker, personal_links
 
 __all__ = [
     "EVENT_KIND",
     "KEY_LIMIT",
     "AdoptionSummary",
+    "Contact",
     "DigestItem",
     "EscalationGroup",
     "EscalationNotice",
@@ -80,6 +93,8 @@ __all__ = [
     "render_escalation",
     "render_escalations",
 ]
+
+logger = logging.getLogger(__name__)
 
 EVENT_KIND = "meddelande"
 KEY_LIMIT = 300  # OutboxMessage.dedupe_key
@@ -100,19 +115,38 @@ INSTRUCTIONS: dict[TaskKind, str] = {
     TaskKind.SSPF_ACTION: "Genomför åtgärden i ärendet enligt SSPF-gruppens överenskommelse.",
 }
 
-# How to answer, by kind; a status report also gets the exact command (see the templates).
+# How to answer, by kind, when the mail carries the recipient's personal link (issue 12) ...
 STATUS_ANSWER = (
-    "Svara BRÅ-samordnaren med åtgärdens status (planerad, pågående, försenad, avstannad, genomförd "
-    "eller avbruten) och en kort kommentar."
+    "Öppna din sida i Samordna (länken ovan), välj åtgärdens status och skriv hur arbetet går och "
+    "nästa steg. Uppgiften stängs så fort du har sparat."
 )
-# Followed by the command, in a message to the BRÅ-samordnare only (see ``runs_samordna``).
-STATUS_COMMAND_LEAD = "Samordnaren registrerar svaret så här:"
 SSPF_ANSWER = (
     "Meddela SSPF-gruppen när åtgärden är gjord. Ange bara ärendekoden: skriv aldrig namn eller "
     "personnummer i e-post."
 )
-OTHER_ANSWER = "Meddela BRÅ-samordnaren när uppgiften är gjord, så markeras den som klar."
-ANSWERS: dict[TaskKind, str] = {TaskKind.STATUS_REPORT: STATUS_ANSWER, TaskKind.SSPF_ACTION: SSPF_ANSWER}
+OTHER_ANSWER = "Markera uppgiften som klar på din sida i Samordna (länken ovan) när den är gjord."
+ANSWERS: dict[TaskKind, str] = {
+    TaskKind.STATUS_REPORT: STATUS_ANSWER,
+    TaskKind.SSPF_ACTION: SSPF_ANSWER,
+    TaskKind.REPORT_INCIDENTS: (
+        "Rapportera händelserna med formuläret på din sida i Samordna (länken ovan); det går bra i "
+        "mobilen. Markera sedan uppgiften som klar."
+    ),
+    TaskKind.INTERVENTION_FOLLOW_UP: (
+        "Markera insatsen som genomförd eller avbruten på din sida i Samordna (länken ovan)."
+    ),
+}
+# ... and when it carries none (no link secret configured): the answer goes to the BRÅ-samordnare,
+# by replying to the mail (its Reply-To is hers).
+STATUS_ANSWER_BY_MAIL = (
+    "Svara på det här mejlet med åtgärdens status (planerad, pågående, försenad, avstannad, genomförd "
+    "eller avbruten) och en kort kommentar; svaret går till BRÅ-samordnaren, som registrerar det."
+)
+OTHER_ANSWER_BY_MAIL = "Svara på det här mejlet när uppgiften är gjord, så markerar BRÅ-samordnaren den klar."
+ANSWERS_BY_MAIL: dict[TaskKind, str] = {
+    TaskKind.STATUS_REPORT: STATUS_ANSWER_BY_MAIL,
+    TaskKind.SSPF_ACTION: SSPF_ANSWER,
+}
 
 # What the recipient of an escalation is asked to do, by level and reason.
 ASKS: dict[EscalationReason, str] = {
@@ -170,6 +204,14 @@ class Rendered:
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """The BRÅ-samordnare as a message names her: whom to ask, and where replies go."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
 class DigestItem:
     """One task in a digest: only what the digest prints."""
 
@@ -177,8 +219,8 @@ class DigestItem:
     due_date: date
     overdue_working_days: int  # 0 when not overdue on the digest's day
     instruction: str
-    answer: str  # how to answer, besides the status command
-    measure_id: int | None  # set for a status report: the answer command names the measure
+    answer: str  # how to answer: on the recipient's page, or by replying to the mail
+    measure_id: int | None  # set for a status report
     is_new: bool = False  # the first message about this task: it opened since the last digest
 
 
@@ -208,12 +250,6 @@ class EscalationGroup:
     items: tuple[EscalationNotice, ...]
 
 
-def runs_samordna(person: Person) -> bool:
-    """Whether the person uses Samordna's command line (the BRÅ-samordnare): only they are shown
-    commands; a message to anyone else names none."""
-    return "bra_samordnare" in (person.roles or [])
-
-
 def _plural(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
@@ -234,19 +270,23 @@ def digest_subject(items: Sequence[DigestItem]) -> str:
 
 
 def render_digest(
-    recipient_name: str, as_of: date, items: Sequence[DigestItem], *, show_commands: bool = True
+    recipient_name: str,
+    as_of: date,
+    items: Sequence[DigestItem],
+    *,
+    link: str | None = None,
+    coordinator: Contact | None = None,
 ) -> Rendered:
-    """The digest for one person on ``as_of``: overdue items first (most overdue first), then by date.
-    ``show_commands``: the command lines that record an answer, for the BRÅ-samordnare who runs
-    Samordna; everyone else (ansvariga at the police, the housing company, …) gets none."""
+    """The digest for one person on ``as_of``: overdue items first (most overdue first), then by date;
+    with the person's ``link`` to their page and the BRÅ-samordnare to ask."""
     ordered = sorted(items, key=lambda item: (-item.overdue_working_days, item.due_date, item.subject))
     context = {
         "recipient_name": recipient_name,
         "as_of": as_of,
+        "link": link,
+        "coordinator": coordinator,
         "overdue": [item for item in ordered if item.overdue_working_days > 0],
         "upcoming": [item for item in ordered if item.overdue_working_days == 0],
-        "show_commands": show_commands,
-        "command_lead": STATUS_COMMAND_LEAD,
     }
     return Rendered(
         subject=shorten(digest_subject(items), SUBJECT_LIMIT),
@@ -305,10 +345,15 @@ def escalations_subject(notices: Sequence[EscalationNotice]) -> str:
 
 
 def render_escalations(
-    recipient_name: str, as_of: date, notices: Sequence[EscalationNotice], *, show_commands: bool = True
+    recipient_name: str,
+    as_of: date,
+    notices: Sequence[EscalationNotice],
+    *,
+    link: str | None = None,
+    coordinator: Contact | None = None,
 ) -> Rendered:
-    """The day's ESKALERING digest for one person: every item once, grouped by level and cause; the
-    command that records a status report only with ``show_commands`` (see ``render_digest``)."""
+    """The day's ESKALERING digest for one person: every item once, grouped by level and cause; with
+    the recipient's ``link`` to their page and the BRÅ-samordnare to reply to."""
     groups = group_escalations(notices)
     levels = sorted({group.level for group in groups}, reverse=True)
     context = {
@@ -319,7 +364,8 @@ def render_escalations(
         "levels": levels,
         "to_management": levels[0] >= EscalationLevel.MANAGEMENT,
         "management_level": int(EscalationLevel.MANAGEMENT),
-        "show_commands": show_commands,
+        "link": link,
+        "coordinator": coordinator,
     }
     return Rendered(
         subject=escalations_subject(notices),
@@ -328,9 +374,15 @@ def render_escalations(
     )
 
 
-def render_escalation(recipient_name: str, notice: EscalationNotice) -> Rendered:
+def render_escalation(
+    recipient_name: str,
+    notice: EscalationNotice,
+    *,
+    link: str | None = None,
+    coordinator: Contact | None = None,
+) -> Rendered:
     """A digest of one escalation: what stalled, since when, who answers for it, what was tried, the ask."""
-    return render_escalations(recipient_name, notice.opened_on, [notice])
+    return render_escalations(recipient_name, notice.opened_on, [notice], link=link, coordinator=coordinator)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -375,10 +427,12 @@ class _Planned:
 
 @dataclass(frozen=True, slots=True)
 class _Stamp:
-    """What every message of one call shares."""
+    """What every message of one call shares, and each recipient's personal link."""
 
     municipality_id: int
     moment: datetime
+    coordinator: Contact | None = None
+    links: dict[int, str] = field(default_factory=dict)
 
 
 def _message(
@@ -394,15 +448,21 @@ def _message(
         body_html=rendered.html,
         created_at=stamp.moment,
         next_attempt_at=stamp.moment,
+        reply_to=stamp.coordinator.email if stamp.coordinator else "",
     )
 
 
-def _answer(kind: TaskKind) -> str:
-    """How to answer a task that names no measure (a status report without one is answered by hand)."""
-    return OTHER_ANSWER if kind == TaskKind.STATUS_REPORT else ANSWERS.get(kind, OTHER_ANSWER)
+def _answer(kind: TaskKind, *, measure_id: int | None, linked: bool) -> str:
+    """How to answer: on the person's page when the mail has a link, else by replying to the mail. A
+    status report that names no measure cannot be given on the page: it is answered by mail."""
+    if kind == TaskKind.STATUS_REPORT and measure_id is None:
+        return OTHER_ANSWER_BY_MAIL
+    if linked:
+        return ANSWERS.get(kind, OTHER_ANSWER)
+    return ANSWERS_BY_MAIL.get(kind, OTHER_ANSWER_BY_MAIL)
 
 
-def _item(task: Task, as_of: date, *, is_new: bool = False) -> DigestItem:
+def _item(task: Task, as_of: date, *, linked: bool, is_new: bool = False) -> DigestItem:
     due = previous_working_day(task.due_date)
     measure_id = task.measure_id if task.kind == TaskKind.STATUS_REPORT else None
     return DigestItem(
@@ -410,7 +470,7 @@ def _item(task: Task, as_of: date, *, is_new: bool = False) -> DigestItem:
         due_date=due,
         overdue_working_days=max(0, working_days_between(due, as_of)),
         instruction=INSTRUCTIONS.get(task.kind, "Gör uppgiften."),
-        answer=ANSWERS.get(task.kind, OTHER_ANSWER) if measure_id is not None else _answer(task.kind),
+        answer=_answer(task.kind, measure_id=measure_id, linked=linked),
         measure_id=measure_id,
         is_new=is_new,
     )
@@ -443,11 +503,16 @@ def _plan_digests(
         if person is None:  # a person of another kommun: never mix kommuner in one message
             continue
         new = {reminder.task_id for reminder in taken if reminder.kind == ReminderKind.NEW_TASK}
+        link = stamp.links.get(person_id)
         rendered = render_digest(
             person.name,
             as_of,
-            [_item(task, as_of, is_new=task.id in new) for task in tasks[person_id].values()],
-            show_commands=runs_samordna(person),
+            [
+                _item(task, as_of, linked=link is not None, is_new=task.id in new)
+                for task in tasks[person_id].values()
+            ],
+            link=link,
+            coordinator=stamp.coordinator,
         )
         message = _message(
             stamp,
@@ -576,7 +641,9 @@ def _plan_escalations(
             continue
         person = people[person_id]
         notices = [_notice(row, histories.get(row.id or 0, ())) for row in rows]
-        rendered = render_escalations(person.name, as_of, notices, show_commands=runs_samordna(person))
+        rendered = render_escalations(
+            person.name, as_of, notices, link=stamp.links.get(person_id), coordinator=stamp.coordinator
+        )
         message = _message(stamp, MessageKind.ESCALATION, keys[person_id], person_id, rendered)
         planned.append(_Planned(message, person.name, rows))
     return planned
@@ -694,11 +761,63 @@ def enqueue_adoption_summary(session: Session, summary: AdoptionSummary) -> Even
     return Event(summary.as_of, EVENT_KIND, rendered.subject, summary.recipient.name)
 
 
-def enqueue_messages(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
+class _FromSettings:
+    """The default of ``enqueue_messages(links=…)``: the link maker of the process's settings."""
+
+
+FROM_SETTINGS = _FromSettings()
+
+
+def _settings_link_maker() -> LinkMaker | None:
+    """The process's link maker; a misconfigured secret is logged and the mails go without links, so
+    a setting of the web app never stops the reminders."""
+    try:
+        return LinkMaker.from_settings(get_settings())
+    except WebSecretError as error:
+        logger.error("personliga länkar skapas inte: %s", error)  # noqa: TRY400 - the message says it all
+        return None
+
+
+def _recipients(session: Session, municipality_id: int, as_of: date) -> list[int]:
+    """The persons the call will write to: untaken reminders of open tasks and open escalations."""
+    reminded = session.exec(
+        select(Reminder.recipient_person_id)
+        .join(Task, col(Task.id) == col(Reminder.task_id))
+        .where(
+            Reminder.municipality_id == municipality_id,
+            col(Reminder.outbox_message_id).is_(None),
+            col(Reminder.recipient_person_id).is_not(None),
+            Reminder.remind_on <= as_of,
+            Task.state == TaskState.OPEN,
+        )
+        .distinct()
+    )
+    escalated = session.exec(
+        select(Escalation.recipient_person_id)
+        .where(
+            Escalation.municipality_id == municipality_id,
+            col(Escalation.outbox_message_id).is_(None),
+            col(Escalation.resolved_on).is_(None),
+            col(Escalation.recipient_person_id).is_not(None),
+            Escalation.opened_on <= as_of,
+        )
+        .distinct()
+    )
+    return sorted({person_id for person_id in [*reminded, *escalated] if person_id is not None})
+
+
+def enqueue_messages(
+    session: Session,
+    municipality: Municipality,
+    as_of: date,
+    *,
+    links: LinkMaker | _FromSettings | None = FROM_SETTINGS,
+) -> list[Event]:
     """Write the day's digests and escalation messages for one kommun (see the module docstring).
 
     Does nothing on a non-working day, as the daily sweep does. Never commits; flushes. The messages
-    are stamped (created, first due for delivery) at the daily sweep's time on ``as_of``.
+    are stamped (created, first due for delivery) at the daily sweep's time on ``as_of``. ``links``
+    makes the recipients' personal links (default: from the settings; None: no links).
     """
     if not is_working_day(as_of):
         return []
@@ -708,8 +827,19 @@ def enqueue_messages(session: Session, municipality: Municipality, as_of: date) 
         for person in session.exec(select(Person).where(Person.municipality_id == municipality_id))
         if person.id is not None
     }
-    stamp = _Stamp(municipality_id, moment_of(as_of, rhythm_from_json(municipality.rhythm).daily_sweep_time))
+    moment = moment_of(as_of, rhythm_from_json(municipality.rhythm).daily_sweep_time)
     session.flush()
+    maker = _settings_link_maker() if isinstance(links, _FromSettings) else links
+    recipients = [
+        person_id for person_id in _recipients(session, municipality_id, as_of) if person_id in people
+    ]
+    coordinator = bra_coordinator(session, municipality_id)
+    stamp = _Stamp(
+        municipality_id,
+        moment,
+        coordinator=Contact(coordinator.name, coordinator.email) if coordinator is not None else None,
+        links=personal_links(session, maker, municipality_id, recipients, moment) if maker else {},
+    )
     digests = _plan_digests(session, municipality_id, as_of, people, stamp)
     escalations = _plan_escalations(session, municipality_id, as_of, people, stamp)
     events = _write(session, Reminder, digests, as_of) + _write(session, Escalation, escalations, as_of)

@@ -339,7 +339,7 @@ def _targets(session: Session, message: OutboxMessage, settings: Settings) -> li
         coordinators = persons_with_role(session, message.municipality_id, COORDINATOR_ROLE)
         return fallback_targets(coordinators, settings)
     person = session.get(Person, message.recipient_person_id)
-    return [] if person is None else targets_for(person, settings)
+    return [] if person is None else targets_for(person, settings, reply_to=message.reply_to)
 
 
 def _no_target_error(message: OutboxMessage) -> str:

@@ -32,7 +32,7 @@ from importers.problems import ImportFailedError
 from models import db
 from models.municipality import find_municipality, list_municipalities
 from models.plan import plans
-from samordna import cli_est, cli_reports, cli_sspf
+from samordna import cli_est, cli_reports, cli_sspf, cli_web
 from samordna.cli_common import (
     EXAMPLES,
     KOMMUN_OPTION,
@@ -423,6 +423,7 @@ def demo(ctx: click.Context) -> None:
     _print_simulation(result, "sammanfattning")
     cli_est.demo_section(ctx)
     cli_reports.demo_section(ctx)
+    cli_web.demo_section(ctx)
     click.echo(
         "\nHela tidslinjen: samordna simulate --from 2025-01-01 --to 2026-12-31 --kommun 2080\n"
         "Kör en cykel på riktigt: samordna run daglig --kommun 2080 --as-of 2025-05-07"
@@ -583,6 +584,7 @@ def serve_command(ctx: click.Context, port: int) -> None:
 cli_est.register(cli)
 cli_reports.register(cli, plan)
 cli_sspf.register(cli)
+cli_web.register(cli)
 
 
 def _crash_log(settings: Settings) -> Path:

@@ -34,6 +34,12 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.pop("PREFECT_API_URL", None)
+# Samordna's own local state (the link secret file of the web app, logs) in a throwaway folder too, so
+# a developer's var/ (after `make demo`) never reaches a test; tests that want a secret set their own.
+SAMORDNA_TEST_DATA = tempfile.mkdtemp(prefix="samordna-test-data-")
+atexit.register(shutil.rmtree, SAMORDNA_TEST_DATA, ignore_errors=True)
+os.environ["SAMORDNA_DATA_DIR"] = SAMORDNA_TEST_DATA
+os.environ.pop("SAMORDNA_WEB_SECRET", None)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

@@ -198,3 +198,13 @@ def test_a_status_report_needs_no_prefect_click_or_matplotlib() -> None:
     }
     assert "services" in loaded  # the importtime listing was read
     assert loaded & {"prefect", "click", "matplotlib"} == set()
+
+
+def test_the_web_app_loads_neither_prefect_nor_click() -> None:
+    """Importing every module of web/ (the FastAPI front door) loads neither Prefect nor click."""
+    modules = [
+        ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        for path in _modules("web")
+    ]
+    assert modules
+    assert _loaded_after_importing(modules) & {"prefect", "click"} == set()

@@ -35,12 +35,15 @@ from models.outbox import MessageKind, MessageState, OutboxMessage
 from models.plan import ActionPlan, FocusArea, Measure, MeasureParty, PartyRole
 from models.records import Event
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
+from models.web import PersonalLink, link_token, token_hash
 from notifications.compose import (
     INSTRUCTIONS,
     KEY_LIMIT,
     OTHER_ANSWER,
     SSPF_ANSWER,
     STATUS_ANSWER,
+    STATUS_ANSWER_BY_MAIL,
+    Contact,
     DigestItem,
     EscalationNotice,
     digest_key,
@@ -50,8 +53,13 @@ from notifications.compose import (
     render_escalation,
     render_escalations,
 )
+from notifications.personal_links import REUSE_MARGIN, LinkMaker
 
 GOLDEN = Path(__file__).parent / "golden"
+SECRET = b"provhemlighet-som-ar-minst-trettiotva-tecken-lang"
+LINKS = LinkMaker(SECRET, "https://samordna.provkommun.se", 30)
+LINK = "https://samordna.provkommun.se/svar/" + "A" * 43  # what a rendered link looks like
+COORDINATOR = Contact("Cecilia Berg", "cecilia.berg@example.se")
 DAY = date(2026, 5, 20)  # a Wednesday; Kristi himmelsfärdsdag 2026-05-14 lies in the week before
 DUE = date(2026, 5, 12)  # a Tuesday: 5 working days before DAY (the 14th is a holiday)
 PERSONNUMMER = re.compile(r"\d{6,8}[-+]?\d{4}")
@@ -244,10 +252,11 @@ def test_one_digest_per_recipient_lists_all_their_reminders(engine: sa.Engine) -
             assert subject in found[0].body_html
         assert "Ljus i parken" not in found[0].body_text
         assert "Ljus i parken" in found[1].body_text
-        # Erik answers for a measure but does not run Samordna: no command, the status sheet instead.
+        # No link secret here: the answer goes to the BRÅ-samordnare by replying, and no CLI command.
         assert "samordna " not in found[0].body_text
-        assert "samordna " not in found[0].body_html
-        assert "fylla i statusarket" in found[0].body_text
+        assert STATUS_ANSWER_BY_MAIL in found[0].body_text
+        assert "BRÅ-samordnaren Cecilia Berg, cecilia.berg@example.se" in found[0].body_text
+        assert {m.reply_to for m in found} == {"cecilia.berg@example.se"}
         assert "tisdag 12 maj 2026 (5 arbetsdagar försenad)" in found[0].body_text
         linked = {r.recipient_person_id: r.outbox_message_id for r in session.exec(select(Reminder))}
         assert linked == {erik: found[0].id, lena: found[1].id}
@@ -403,7 +412,9 @@ def test_escalation_messages_one_digest_per_recipient_marked_as_such(engine: sa.
         assert "Ansvarig: Erik Ansvarig." in level_2
         assert "Försök hittills: 3 påminnelser" in level_2
         assert "Du ombeds: Besluta om åtgärden ska fortsätta" in level_2
-        assert "samordna " not in level_2  # kommunledningen does not run Samordna
+        assert "samordna " not in level_2
+        assert "Den ansvarige rapporterar status på sin egen sida i Samordna" in level_2
+        assert {m.reply_to for m in found} == {"cecilia.berg@example.se"}
         linked = {e.dedupe_key: e.outbox_message_id for e in session.exec(select(Escalation))}
         assert linked == {
             first.dedupe_key: found[0].id,
@@ -636,17 +647,24 @@ def test_level_1_subject_and_body() -> None:
 
 def test_golden_digest_text() -> None:
     """The plain-text digest is exactly the reviewed one."""
-    assert_golden("digest.txt", render_digest("Åsa Öberg", DAY, sample_items()).text)
+    assert_golden(
+        "digest.txt", render_digest("Åsa Öberg", DAY, sample_items(), link=LINK, coordinator=COORDINATOR).text
+    )
 
 
 def test_golden_digest_html() -> None:
     """The HTML digest is exactly the reviewed one."""
-    assert_golden("digest.html", render_digest("Åsa Öberg", DAY, sample_items()).html)
+    assert_golden(
+        "digest.html",
+        render_digest("Åsa Öberg", DAY, sample_items(), link=LINK, coordinator=COORDINATOR).html,
+    )
 
 
 def test_golden_escalation_level_2_text() -> None:
     """The plain-text escalation to kommunledningen is exactly the reviewed one."""
-    rendered = render_escalation("Karin Dahl", sample_notice(EscalationLevel.MANAGEMENT))
+    rendered = render_escalation(
+        "Karin Dahl", sample_notice(EscalationLevel.MANAGEMENT), link=LINK, coordinator=COORDINATOR
+    )
     assert_golden("escalation-niva2.txt", f"Ämne: {rendered.subject}\n\n{rendered.text}")
 
 
@@ -732,11 +750,86 @@ def test_a_digest_with_a_case_holds_no_other_name_and_no_personnummer(engine: sa
         names = [p.name for p in session.exec(select(Person))]
     with Session(engine) as session:
         [digest] = [m for m in messages(session) if m.recipient_person_id == social]
-    others = [part for name in names if name != "Sara Socialsekreterare" for part in name.split()]
-    assert sorted(others) == ["Agnes", "Annan", "Berg", "Cecilia", "Ledare", "Olle"]
+    # The BRÅ-samordnare is named as the person to ask (issue 12); nobody else is.
+    others = [
+        part
+        for name in names
+        if name not in {"Sara Socialsekreterare", "Cecilia Berg"}
+        for part in name.split()
+    ]
+    assert sorted(others) == ["Agnes", "Annan", "Ledare", "Olle"]
+    assert "BRÅ-samordnaren Cecilia Berg" in digest.body_text
     assert "Hej Sara Socialsekreterare," in digest.body_text
     assert "Hej Sara Socialsekreterare," in digest.body_html
     assert "SSPF-2026-014: uppföljningsmöte" in digest.body_text
     for body in (digest.subject, digest.body_text, digest.body_html):
         assert PERSONNUMMER.search(body) is None
         assert [part for part in others if part in body] == []
+
+
+# ---------------------------------------------------------------------------------------------------
+# Personal links (issue 12)
+
+
+def _link_of(body: str) -> str:
+    found = re.findall(r"https://samordna\.provkommun\.se/svar/[A-Za-z0-9_-]{43}", body)
+    assert found, body
+    return found[0]
+
+
+def test_digest_and_escalation_carry_the_recipients_own_link(engine: sa.Engine) -> None:
+    """Each message carries its recipient's personal link; the database keeps only the token's hash."""
+    with transaction(engine) as session:
+        world = build_world(session)
+        erik = person(session, world.kommun, "Erik Ansvarig")
+        chef = person(session, world.kommun, "David Chef")
+        walk = measure(session, world, "Trygghetsvandringar", erik)
+        task_with_reminder(
+            session, world, erik, "Statusrapport 2026H1: Trygghetsvandringar", DUE, measure_id=walk
+        )
+        escalation(session, world, chef, EscalationLevel.MANAGER, key="eskalering:uppgift:1:L1:x")
+        municipality = session.get(Municipality, world.kommun)
+        assert municipality is not None
+        enqueue_messages(session, municipality, DAY, links=LINKS)
+    with Session(engine) as session:
+        digest, escalated = messages(session)
+        links = {link.person_id: link for link in session.exec(select(PersonalLink))}
+    assert set(links) == {erik, chef}
+    for message, person_id in ((digest, erik), (escalated, chef)):
+        url = _link_of(message.body_text)
+        assert url in message.body_html
+        token = url.rsplit("/", 1)[1]
+        assert token == link_token(SECRET, links[person_id])
+        assert links[person_id].token_hash == token_hash(token)
+        assert token not in links[person_id].model_dump_json()
+        assert message.reply_to == "cecilia.berg@example.se"
+    assert STATUS_ANSWER in digest.body_text
+    assert "samordna " not in digest.body_text + escalated.body_text
+    assert links[erik].expires_at - links[erik].issued_at == timedelta(days=30)
+
+
+def test_a_still_valid_link_is_reused_and_a_revoked_or_expiring_one_is_not(engine: sa.Engine) -> None:
+    """The next mail reuses the person's link; after revocation, or near expiry, a new link is made."""
+    days = [DAY, date(2026, 5, 21), date(2026, 5, 22), date(2026, 6, 16)]
+    with transaction(engine) as session:
+        world = build_world(session)
+        erik = person(session, world.kommun, "Erik Ansvarig")
+        municipality = session.get(Municipality, world.kommun)
+        assert municipality is not None
+        urls = []
+        for number, day in enumerate(days):
+            task_with_reminder(session, world, erik, f"Uppgift {number}", day, remind_on=day)
+            enqueue_messages(session, municipality, day, links=LINKS)
+            urls.append(_link_of(messages(session)[-1].body_text))
+            if number == 1:
+                for link in session.exec(select(PersonalLink)):
+                    link.revoked_at = moment_of(day)
+                    session.add(link)
+                session.flush()
+    assert urls[1] == urls[0]  # reused the next day
+    assert urls[2] != urls[1]  # the first was revoked
+    # 2026-06-16 is 25 days after the 22nd: fewer than REUSE_MARGIN days of 30 are left, so a new one.
+    assert (date(2026, 5, 22) + timedelta(days=30)) - date(2026, 6, 16) < REUSE_MARGIN
+    assert urls[3] != urls[2]
+    with Session(engine) as session:
+        assert len(session.exec(select(PersonalLink)).all()) == 3
