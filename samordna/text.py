@@ -35,6 +35,11 @@ def swedish_date(value: date | datetime | None, pattern: str = "dddd D MMMM YYYY
     return moment.format(pattern, locale="sv")
 
 
+def swedish_number(value: int) -> str:
+    """``1 048 576``: whole numbers grouped by thousands with a space, as Swedish text writes them."""
+    return f"{value:,}".replace(",", " ")
+
+
 def iso_date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
