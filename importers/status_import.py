@@ -31,15 +31,17 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlmodel import Session, col, select
 
+from documents.spreadsheet import text_cells_only
 from flows.reporting import ReportError, ReportOutcome, record_status_report
 from importers.columns import fold
 from importers.periods import InvalidDateError, parse_period
 from importers.problems import ImportFailedError, Location, Problem
+from importers.schema import too_long
 from importers.tables import Cell, Sheet, column_letter, read_sheets
 from models.directory import Person
 from models.enums import MeasureStatus
 from models.municipality import Municipality
-from models.plan import Measure
+from models.plan import Measure, StatusReport
 from models.task import Task, TaskKind, TaskState
 from samordna.settings import TIMEZONE
 from samordna.text import swedish_date
@@ -237,6 +239,7 @@ def write_status_sheet(session: Session, municipality: Municipality, path: Path,
     for index, width in enumerate(_WIDTHS):
         sheet.column_dimensions[column_letter(index)].width = width
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    text_cells_only(workbook)  # a measure title beginning with "=" stays text
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return len(first_task)
@@ -308,6 +311,18 @@ class _Checker:
             return None
         return measure_id
 
+    def check_lengths(self, row: list[Cell], shown: Sheet | None, number: int, columns: _Columns) -> None:
+        """The texts a report stores fit their columns (the same refusal on SQLite and PostgreSQL)."""
+        for name, column in (
+            ("comment", "comment"),
+            ("next_step", "next_step"),
+            ("reporter", "reporter_name"),
+        ):
+            text = _cell(row, columns.by_field.get(name)).text
+            problem = too_long(self.where(shown, number, columns, name), StatusReport, column, text)
+            if problem is not None:
+                self.problems.append(problem)
+
     def check_row(  # noqa: C901 - one branch per column, each simple
         self, sheet: Sheet, shown: Sheet | None, columns: _Columns, index: int
     ) -> StatusRow | None:
@@ -358,6 +373,7 @@ class _Checker:
                         self.where(shown, number, columns, "date"),
                         f"{reported_on.isoformat()} ligger i framtiden.",
                     )
+        self.check_lengths(row, shown, number, columns)
         if len(self.problems) > found or measure_id is None or status is None:
             return None
         return StatusRow(

@@ -14,6 +14,7 @@ from models import (
     plan,
     sspf,
     task,
+    validation,
 )
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "plan",
     "sspf",
     "task",
+    "validation",
 ]

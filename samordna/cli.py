@@ -26,6 +26,7 @@ import click
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from documents.spreadsheet import csv_text
 from importers.directory_import import import_directory_file
 from importers.plan_draft import PlanFacts
 from importers.plan_import import ImportReport, import_plan_file
@@ -45,6 +46,7 @@ from models.plan import (
     measures,
     plans,
 )
+from models.validation import StoredValueError
 from samordna import cli_est, cli_reports, cli_sspf
 from samordna.cli_common import (
     EXAMPLES,
@@ -382,7 +384,8 @@ def _csv(rows: list[dict[str, Any]]) -> str:
             value = row[column]
             if isinstance(value, list):
                 value = ", ".join(item["namn"] if isinstance(item, dict) else str(item) for item in value)
-            cells.append("" if value is None else value)
+            # Imported text is never a formula to the spreadsheet that opens the file.
+            cells.append("" if value is None else csv_text(value))
         writer.writerow(cells)
     return buffer.getvalue()
 
@@ -841,6 +844,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except UserError as error:
         click.echo(f"Fel: {error}", err=True)
+        return 1
+    except StoredValueError as error:
+        click.echo(render("cli/stored_value_error.txt.j2", problems=error.problems), err=True, nl=False)
         return 1
     except click.Abort:
         click.echo("Avbrutet.", err=True)

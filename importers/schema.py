@@ -1,0 +1,27 @@
+"""The schema's text limits, said with the place in the file: the same refusal on SQLite and PostgreSQL.
+
+``models.validation`` refuses every over-long text and NUL before any write, naming table and column;
+an importer checks its own values first with ``too_long``, so the coordinator reads the file, sheet, row
+and column instead.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from importers.problems import Location, Problem
+from models.validation import column_length
+from samordna.text import swedish_number
+
+__all__ = ["too_long"]
+
+
+def too_long(where: Location, model: type[SQLModel], column: str, text: str) -> Problem | None:
+    """A problem at ``where`` when ``text`` does not fit ``model.column``; None when it fits."""
+    limit = column_length(model, column)
+    if limit is None or len(text) <= limit:
+        return None
+    return Problem(
+        where,
+        f"texten är {swedish_number(len(text))} tecken; högst {swedish_number(limit)} får plats.",
+    )
