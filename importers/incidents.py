@@ -393,7 +393,8 @@ def read_police_events(
         raise ImportFailedError(
             [
                 Problem(
-                    Location(path), "filen är inte giltig JSON i Polisens händelseformat (för djupt nästlad)."
+                    Location(path),
+                    "filen är inte giltig JSON i Polisens händelseformat (för djup eller för långa tal).",
                 )
             ]
         ) from None

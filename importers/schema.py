@@ -10,14 +10,17 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 from importers.problems import Location, Problem
-from models.validation import column_length
+from models.validation import NUL, column_length
 from samordna.text import swedish_number
 
 __all__ = ["too_long"]
 
 
 def too_long(where: Location, model: type[SQLModel], column: str, text: str) -> Problem | None:
-    """A problem at ``where`` when ``text`` does not fit ``model.column``; None when it fits."""
+    """A problem at ``where`` when ``text`` cannot be stored in ``model.column`` (longer than the column,
+    or holding a NUL); None when it can."""
+    if NUL in text:
+        return Problem(where, "texten innehåller ett NUL-tecken, som inte kan sparas.")
     limit = column_length(model, column)
     if limit is None or len(text) <= limit:
         return None

@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from documents.spreadsheet import unescape_formula
@@ -182,31 +181,34 @@ def _read_xlsx(path: Path, limits: ImportLimits) -> list[Sheet]:
     """Each worksheet's actual cells, streamed (openpyxl's read-only mode with its dimensions reset):
     a sheet is never walked over the range it declares, which a 5 KB file can set to XFD1048576."""
     _check_archive(path, limits)
+    # openpyxl fails on a broken workbook in many ways (a missing part: KeyError; a shared string that
+    # is not there: IndexError; malformed XML or an entity expansion expat refuses: ParseError, …):
+    # whatever it raises while reading this file means the file cannot be read, never a crash.
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (
-        zipfile.BadZipFile,
-        InvalidFileException,
-        KeyError,
-        OSError,
-        ValueError,
-        TypeError,
-        SyntaxError,
-    ) as error:
-        # SyntaxError: ElementTree's ParseError (malformed XML, an entity expansion refused by expat).
+    except Exception as error:
         raise _unreadable_workbook(path, error) from error
     budget = _Budget(path, limits)
     try:
-        worksheets = [ws for ws in workbook.worksheets if isinstance(ws, ReadOnlyWorksheet)]
-        if len(worksheets) > limits.sheets:
-            raise limit_problem(
-                Location(path), f"arbetsboken har {len(worksheets)} blad", limits.sheets, "IMPORT_MAX_SHEETS"
-            )
-        return [_read_worksheet(path, worksheet, budget) for worksheet in worksheets]
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, SyntaxError, EOFError) as error:
+        return _read_worksheets(path, workbook, budget)
+    except ImportFailedError:
+        raise
+    except Exception as error:
         raise _unreadable_workbook(path, error) from error
     finally:
         workbook.close()
+
+
+def _read_worksheets(path: Path, workbook: Workbook, budget: _Budget) -> list[Sheet]:
+    worksheets = [ws for ws in workbook.worksheets if isinstance(ws, ReadOnlyWorksheet)]
+    if len(worksheets) > budget.limits.sheets:
+        raise limit_problem(
+            Location(path),
+            f"arbetsboken har {len(worksheets)} blad",
+            budget.limits.sheets,
+            "IMPORT_MAX_SHEETS",
+        )
+    return [_read_worksheet(path, worksheet, budget) for worksheet in worksheets]
 
 
 def _read_worksheet(path: Path, worksheet: ReadOnlyWorksheet, budget: _Budget) -> Sheet:
@@ -353,12 +355,13 @@ def _read_csv(path: Path, limits: ImportLimits) -> Sheet:
             [Problem(Location(path), "filen innehåller NUL-tecken (är den en binärfil?).")]
         )
     delimiter = _sniff_delimiter(text)
-    # The csv module's own limit (131,072 characters by default) would end a longer cell with its own
-    # error; let ours decide, one character past it.
-    csv.field_size_limit(max(csv.field_size_limit(), limits.cell_chars + 1))
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     budget = _Budget(path, limits)
     rows: list[list[Cell]] = []
+    # The csv module has its own limit on a cell (process-wide, 131,072 characters by default) and would
+    # end a longer one with its own error: lift it to the file's size for this read, so that our limit
+    # decides, with the cell's place, and put it back after.
+    previous_limit = csv.field_size_limit(max(len(text), limits.cell_chars) + 1)
     try:
         for number, values in enumerate(reader, start=1):
             budget.row(None, number, len(values))
@@ -371,11 +374,12 @@ def _read_csv(path: Path, limits: ImportLimits) -> Sheet:
         raise ImportFailedError(
             [
                 Problem(
-                    Location(path, row=reader.line_num or None),
-                    f"raden går inte att läsa som CSV (för lång cell eller ett citattecken saknas: {error}).",
+                    Location(path, row=reader.line_num or None), f"raden går inte att läsa som CSV ({error})."
                 )
             ]
         ) from None
+    finally:
+        csv.field_size_limit(previous_limit)
     return Sheet(path.stem, rows)
 
 

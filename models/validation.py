@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-__all__ = ["StoredValueError", "ValueProblem", "check_values", "column_length", "row_problems"]
+__all__ = ["NUL", "StoredValueError", "ValueProblem", "check_values", "column_length", "row_problems"]
 
 NUL = "\x00"
 
