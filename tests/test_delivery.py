@@ -5,7 +5,6 @@ Every test runs on SQLite and PostgreSQL. Time is simulated: ``deliver_due`` tak
 
 from __future__ import annotations
 
-import itertools
 import logging
 import multiprocessing
 import os
@@ -24,7 +23,14 @@ from models.db import make_engine, transaction
 from models.directory import Person
 from models.escalation import Escalation, EscalationReason
 from models.municipality import Municipality
-from models.outbox import DeliveryAttempt, MessageKind, MessageState, OutboxMessage
+from models.outbox import (
+    ChannelState,
+    DeliveryAttempt,
+    DeliveryChannel,
+    MessageKind,
+    MessageState,
+    OutboxMessage,
+)
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from notifications.channels import mail_target, notify_target, send
 from notifications.delivery import LEASE, deliver_due
@@ -236,27 +242,33 @@ def test_json_webhook_target_receives_the_json_body(engine: sa.Engine) -> None:
 
 
 def test_three_days_of_smtp_downtime_lose_nothing_and_duplicate_nothing(engine: sa.Engine) -> None:
-    """SMTP down for 72 simulated hours: attempts back off, and after recovery each message arrives once."""
+    """SMTP down for 72 simulated hours: the mail server is paused and probed, no message spends an
+    attempt or fails (even with max_attempts=5), and after recovery each message arrives once."""
     kommun, people = setup_people(engine, 3)
     with transaction(engine) as session:
-        ids = [
+        for index, person in enumerate(people):
             add_message(session, kommun, person, f"Uppgift {index} för åtgärd")
-            for index, person in enumerate(people)
-        ]
     server = SmtpServer()  # down: nothing listens on its port yet
-    settings = settings_for(mail_url(server), max_attempts=20, retry_base_seconds=300)
+    settings = settings_for(mail_url(server), max_attempts=5, retry_base_seconds=300)
     now = START
+    probes = 0
     for _ in range(72):
-        deliver_due(engine, now, settings)
+        probes += deliver_due(engine, now, settings).probes
         now += timedelta(hours=1)
     down = messages(engine)
-    assert {message.state for message in down} == {MessageState.PENDING}
-    first = [attempt.at for attempt in attempts(engine) if attempt.message_id == ids[0]]
-    gaps = [later - earlier for earlier, later in itertools.pairwise(first)]
-    # Hourly passes round each backoff up to the next hour: 5, 10, 20, 40 min → 1 h; then 80 min → 2 h …
-    assert gaps == [timedelta(hours=hours) for hours in (1, 1, 1, 1, 2, 3, 6, 11, 22)]
-    assert len(first) == 10
-    assert all(not attempt.ok for attempt in attempts(engine))
+    assert {(message.state, message.rejections) for message in down} == {(MessageState.PENDING, 0)}
+    # One send found the server down (the first message's); after that the channel was only probed.
+    assert [(attempt.ok, attempt.detail) for attempt in attempts(engine)] == [
+        (False, "kanalen kunde inte nås: ingen anslutning")
+    ]
+    assert probes == 71
+    with Session(engine) as session:
+        (channel,) = session.exec(select(DeliveryChannel)).all()
+    assert (channel.key, channel.state, channel.down_since) == (
+        f"e-post mailto://127.0.0.1:{server.port}",
+        ChannelState.PAUSED,
+        START,
+    )
     server.start()
     try:
         for _ in range(72):
@@ -265,44 +277,53 @@ def test_three_days_of_smtp_downtime_lose_nothing_and_duplicate_nothing(engine: 
         subjects = server.subjects()
     finally:
         server.stop()
-    assert subjects == Counter({f"Uppgift {index} för åtgärd": 1 for index in range(3)})
+    # Without a fallback URL the coordinator's notices waited for the mail server too (never failed).
+    server_name = f"E-postservern mailto://127.0.0.1:{server.port}"
+    assert subjects == Counter(
+        {f"Uppgift {index} för åtgärd": 1 for index in range(3)}
+        | {f"Driftstörning: {server_name} kan inte nås": 1, f"{server_name} fungerar igen": 1}
+    )
     assert {message.state for message in messages(engine)} == {MessageState.SENT}
 
 
-def test_last_attempt_failing_marks_failed_and_tells_the_coordinator(engine: sa.Engine) -> None:
-    """With max_attempts=3 and SMTP down, the message becomes FAILED and a fallback message is written."""
+def test_refusals_count_and_the_notice_says_how_many(engine: sa.Engine) -> None:
+    """A mailbox the (reachable) server refuses: each refusal counts, after max_attempts=3 the message is
+    FAILED, and the coordinator's notice says "efter 3 försök" and arrives (by e-mail: the server is up)."""
     kommun, (anna,) = setup_people(engine)
     with transaction(engine) as session:
         message_id = add_message(session, kommun, anna, "Uppgift som inte når fram")
-    settings = settings_for(
-        f"mailto://127.0.0.1:{free_port()}?from={FROM}", max_attempts=3, retry_base_seconds=60
-    )
-    now = START
-    for _ in range(8):
-        deliver_due(engine, now, settings)
-        now += timedelta(hours=1)
+    with SmtpServer(refuse=frozenset({"anna0@example.se"})) as server:
+        settings = settings_for(mail_url(server), max_attempts=3, retry_base_seconds=60)
+        now = START
+        for _ in range(8):
+            deliver_due(engine, now, settings)
+            now += timedelta(hours=1)
+        received = server.received()
     original, *fallbacks = messages(engine)
-    assert (original.state, original.attempts) == (MessageState.FAILED, 3)
-    assert original.last_error.startswith("mailto://127.0.0.1/anna0@example.se: mottagaren tog inte emot")
+    assert (original.state, original.attempts, original.rejections) == (MessageState.FAILED, 3, 3)
+    assert original.last_error == (
+        "mailto://127.0.0.1/anna0@example.se: mottagaren tog inte emot meddelandet (e-postservern nekade det)"
+    )
     (fallback,) = fallbacks
-    assert (fallback.kind, fallback.dedupe_key, fallback.recipient_person_id) == (
+    assert (fallback.kind, fallback.dedupe_key, fallback.recipient_person_id, fallback.state) == (
         MessageKind.FALLBACK,
         f"misslyckat:{message_id}",
         None,
+        MessageState.SENT,
     )
     assert fallback.subject == f"Meddelande #{message_id} kunde inte levereras: Uppgift som inte når fram"
+    assert "nekade det efter 3 försök" in fallback.body_text
     assert "Anna Åberg 0 <anna0@example.se>" in fallback.body_text
-    # The fallback went to the coordinator by e-mail (down as well) and failed without a fallback of its own.
-    assert fallback.state == MessageState.FAILED
-    assert next(attempt.target for attempt in attempts(engine) if attempt.message_id == fallback.id) == (
-        "mailto://127.0.0.1/sara@example.se"
-    )
+    assert [str(mail["To"]) for mail in received] == ["sara@example.se"]
 
 
 def test_fallback_goes_through_the_fallback_url(engine: sa.Engine) -> None:
-    """A recipient without any target fails at once, and the fallback reaches settings.fallback_url."""
+    """A recipient without any address fails at once, and the fallback reaches settings.fallback_url."""
     kommun, (anna,) = setup_people(engine)
     with transaction(engine) as session:
+        person = session.get(Person, anna)
+        assert person is not None
+        person.email = ""
         message_id = add_message(session, kommun, anna, "Uppgift utan adress")
     with WebhookReceiver() as receiver:
         settings = settings_for("", fallback_url=f"json://127.0.0.1:{receiver.port}/reserv")
@@ -311,12 +332,52 @@ def test_fallback_goes_through_the_fallback_url(engine: sa.Engine) -> None:
     original, fallback = messages(engine)
     assert (original.state, original.attempts) == (MessageState.FAILED, 1)
     assert original.last_error == (
-        "(ingen adress): konfigurationsfel: mottagaren har ingen e-postadress "
-        "eller annan kanal (eller e-post saknas)"
+        "(ingen adress): konfigurationsfel: mottagaren har ingen e-postadress eller annan kanal"
     )
     assert (report.failed, report.fallbacks) == (1, 1)
     assert (fallback.dedupe_key, fallback.state) == (f"misslyckat:{message_id}", MessageState.SENT)
     assert [body["title"] for body in receiver.bodies] == [fallback.subject]
+    assert "mottagaren har ingen adress att skicka till" in receiver.bodies[0]["message"]
+
+
+def test_without_a_mail_server_messages_wait_warn_once_and_fail_none(
+    engine: sa.Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No SAMORDNA_MAIL_URL: 60 queued messages to e-mail-only persons stay PENDING over a day of
+    passes, none FAILED, one warning, one notice per kommun by the fallback URL; once a mail server is
+    configured every one arrives once."""
+    kommun, people = setup_people(engine, 12)
+    with transaction(engine) as session:
+        for index in range(60):
+            add_message(session, kommun, people[index % 12], f"Meddelande {index:03}")
+    caplog.set_level(logging.WARNING, logger="notifications.delivery")
+    with WebhookReceiver() as receiver:
+        settings = settings_for(
+            "", fallback_url=f"json://127.0.0.1:{receiver.port}/reserv", messages_per_hour=100
+        )
+        now = START
+        for _ in range(48):
+            report = deliver_due(engine, now, settings)
+            assert report.failed == 0
+            now += timedelta(minutes=30)
+        held = messages(engine)
+        notices = list(receiver.bodies)
+    warnings = [
+        record for record in caplog.records if "SAMORDNA_MAIL_URL är inte satt" in record.getMessage()
+    ]
+    assert len(warnings) == 1
+    assert Counter(message.state for message in held if message.kind != MessageKind.FALLBACK) == Counter(
+        {MessageState.PENDING: 60}
+    )
+    assert [body["title"] for body in notices] == ["E-post är inte konfigurerad: meddelanden väntar"]
+    assert "60 meddelanden till personer som bara nås med e-post väntar" in notices[0]["message"]
+    with SmtpServer() as server:
+        configured = settings_for(mail_url(server), messages_per_hour=100)
+        for _ in range(3):
+            deliver_due(engine, now, configured)
+            now += timedelta(minutes=5)
+        subjects = server.subjects()
+    assert subjects == Counter({f"Meddelande {index:03}": 1 for index in range(60)})
 
 
 def test_storm_guard_sends_ten_now_and_five_in_the_next_hour(engine: sa.Engine) -> None:
@@ -395,7 +456,7 @@ def test_credentials_never_reach_the_database_or_the_logs(
     assert len(receiver.bodies) == 1
     (message,) = messages(engine)
     assert message.state == MessageState.PENDING
-    assert message.last_error.startswith(f"json://127.0.0.1:{dead}/: mottagaren tog inte emot")
+    assert message.last_error == f"json://127.0.0.1:{dead}/: kanalen kunde inte nås: ingen anslutning"
     stored = [message.last_error] + [f"{attempt.target} {attempt.detail}" for attempt in attempts(engine)]
     assert len(stored) == 4
     for secret in ("hemligt", token):
