@@ -47,7 +47,8 @@ from models.plan import (
     plans,
 )
 from models.validation import StoredValueError
-from samordna import cli_est, cli_reports, cli_sspf
+from notifications.health import configuration_errors, configuration_warnings
+from samordna import cli_est, cli_outbox, cli_reports, cli_sspf
 from samordna.cli_common import (
     EXAMPLES,
     KOMMUN_OPTION,
@@ -86,6 +87,10 @@ def init(ctx: click.Context) -> None:
     db.migrate(settings.database_url)
     engine = engine_of(ctx)
     click.echo(f"Databasen är klar (schema {db.current_revision(engine)}): {_safe_url(engine)}")
+    for warning in configuration_warnings(settings):
+        click.echo(f"Varning: {warning}", err=True)
+    if errors := configuration_errors(settings):
+        raise UserError(" ".join(errors))
 
 
 def _safe_url(engine: sa.Engine) -> str:
@@ -822,6 +827,7 @@ def serve_command(ctx: click.Context, port: int) -> None:
 cli_est.register(cli)
 cli_reports.register(cli, plan)
 cli_sspf.register(cli)
+cli_outbox.register(cli)
 
 
 def _crash_log(settings: Settings) -> Path:
