@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import audit
-from models.audit import AuditAction, AuditRecord, AuditWriteError
+from models.audit import AuditAction, AuditKeyError, AuditKeys, AuditRecord, AuditWriteError
 from models.crypto import Keyring, KeyringError, new_key
 from models.db import transaction
 from models.directory import Organisation, Person, organisations, persons
@@ -103,6 +103,19 @@ class SspfContext:
         except KeyringError as error:
             raise UserError(_sentence(str(error))) from error
 
+    @cached_property
+    def audit_keys(self) -> AuditKeys | None:
+        try:
+            return AuditKeys.from_settings(settings_of(self.click_ctx))
+        except AuditKeyError as error:
+            raise UserError(_sentence(str(error))) from error
+
+    def anchor(self) -> None:
+        """Anchor the audit chain outside the database (notifications/audit_anchor.py) if it is due."""
+        from notifications.audit_anchor import publish_anchor  # noqa: PLC0415 - apprise only when anchoring
+
+        publish_anchor(self.engine, settings_of(self.click_ctx), utcnow())
+
 
 @dataclass
 class Call:
@@ -137,6 +150,7 @@ class Call:
                 case_code=case.code if case else "",
                 detail=detail,
             ),
+            keys=self.sspf.audit_keys,
         )
 
     @property
@@ -173,6 +187,7 @@ def _run(ctx: click.Context, command: str, default_purpose: str, work: Callable[
     purpose = sspf.purpose or default_purpose
     engine = sspf.engine
     municipality_id = 0
+    sspf.audit_keys  # noqa: B018 - a malformed audit key is a Swedish error before any work
     try:
         with transaction(engine) as session:
             municipality_id = municipality_of(session, ctx, sspf.kommun).id or 0
@@ -181,11 +196,13 @@ def _run(ctx: click.Context, command: str, default_purpose: str, work: Callable[
             text = work(call)
     except AccessDeniedError as denied:
         _log_refusal(sspf, municipality_id, command, purpose, denied)
+        sspf.anchor()
         raise UserError(f"Nekad: {denied}") from None
     except AuditWriteError:
         raise UserError(_sentence(AUDIT_FAILED)) from None
     except KeyringError as error:
         raise UserError(_sentence(str(error))) from None
+    sspf.anchor()
     click.echo(text, nl=False)
 
 
@@ -211,6 +228,7 @@ def _log_refusal(
                     case_code=denied.case_code,
                     detail=str(denied)[:300],
                 ),
+                keys=sspf.audit_keys,
             )
     except AuditWriteError:
         raise UserError(_sentence(AUDIT_FAILED)) from None
@@ -1103,7 +1121,11 @@ def role_list(ctx: click.Context) -> None:
 @click.option("--till", metavar="DATUM", help="Sista dagen (standard: sista dagen förra månaden).")
 @click.pass_context
 def log_review(ctx: click.Context, fran: str | None, till: str | None) -> None:
-    """Loggkontroll: läsningar per användare och ärende, läsningar utanför uppdrag, nekade försök."""
+    """Loggkontroll: läsningar per användare och ärende, utanför uppdrag, nekade försök, och kedjan
+    kontrollerad mot nyckeln, ankarna och spärrarna (slutkod 3 om något är brutet)."""
+    from notifications.audit_anchor import read_anchors  # noqa: PLC0415 - only this command reads anchors
+
+    found: list[audit.LogReview] = []
 
     def work(call: Call) -> str:
         require_role(call.user, SspfRole.ADMINISTRATOR)
@@ -1111,11 +1133,27 @@ def log_review(ctx: click.Context, fran: str | None, till: str | None) -> None:
         last_month_end = first_of_month - ONE_DAY
         start = _date(fran, "--fran", last_month_end.replace(day=1))
         end = _date(till, "--till", last_month_end)
-        report = audit.log_review(call.session, call.municipality_id, moment(start), moment(end + ONE_DAY))
-        call.log(AuditAction.ADMINISTRATION, detail=f"loggkontroll {start.isoformat()}–{end.isoformat()}")
+        anchors, anchor_problems = read_anchors(settings_of(ctx).audit_anchor_file)
+        report = audit.log_review(
+            call.session,
+            call.municipality_id,
+            moment(start),
+            moment(end + ONE_DAY),
+            keys=call.sspf.audit_keys,
+            anchors=anchors,
+            anchor_problems=anchor_problems,
+        )
+        found.append(report)
+        verdict = "obruten" if report.chain.intact else f"BRUTEN ({len(report.chain.breaks)})"
+        call.log(
+            AuditAction.ADMINISTRATION,
+            detail=f"loggkontroll {start.isoformat()}–{end.isoformat()}: kedjan {verdict}",
+        )
         return render("sspf/log_review.txt.j2", report=report, start=start, end=end)
 
     _run(ctx, "logg", "loggkontroll", work)
+    if found and not found[0].chain.intact:
+        ctx.exit(CHAIN_BROKEN)
 
 
 @sspf.group("nyckel", cls=SwedishGroup)
@@ -1177,6 +1215,7 @@ def run_cycle(ctx: click.Context, as_of: str | None, utan_prefect: bool) -> None
 
 
 ONE_DAY = timedelta(days=1)
+CHAIN_BROKEN = 3  # `sspf logg`'s exit code when the chain, an anchor or a trigger shows tampering
 
 
 def moment(day: date) -> datetime:
