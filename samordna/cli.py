@@ -797,12 +797,14 @@ def serve_command(ctx: click.Context, port: int) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415 - as above
 
     from flows.schedules import load_schedules  # noqa: PLC0415 - as above
-    from flows.serving import declared_deployments, local_server  # noqa: PLC0415 - as above
+    from flows.serving import crash_orphaned_runs, declared_deployments, local_server  # noqa: PLC0415 - as above
 
     existing = os.environ.get("PREFECT_API_URL")
     server = nullcontext(existing) if existing else local_server(port, home / "server.log")
     os.chdir(PREFECT_YAML.parent)  # prefect.yaml's entrypoints are relative to the repository
     with server as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
+        # Runs left unfinished in our own server belonged to a process that died (flows/serving.py).
+        crashed = [] if existing else crash_orphaned_runs(api_url, datetime.now(UTC))
         schedules = load_schedules(PREFECT_YAML)
         deployments = [
             RunnerDeployment.from_entrypoint(
@@ -821,6 +823,7 @@ def serve_command(ctx: click.Context, port: int) -> None:
                 home=home,
                 own_server=not existing,
                 deployments=deployments,
+                crashed=crashed,
             ),
             nl=False,
         )
