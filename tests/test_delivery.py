@@ -10,9 +10,11 @@ import multiprocessing
 import os
 import random
 import signal
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
@@ -612,3 +614,73 @@ def test_random_kills_send_no_duplicate_and_lose_nothing(database_url: str) -> N
     assert lost == 0
     assert delivered + unknown == len(rows)
     assert set(subjects) <= {message.subject for message in rows}
+
+
+def test_failed_messages_are_queued_again_when_their_channel_recovers(engine: sa.Engine) -> None:
+    """A message FAILED by refusals within the window is queued again once, by itself, when its mail
+    server comes back after an outage, and then arrives; one outside the window stays FAILED."""
+    kommun, (anna, bo) = setup_people(engine, 2)
+    with transaction(engine) as session:
+        recent = add_message(session, kommun, anna, "Nyligen misslyckat")
+        old = add_message(session, kommun, anna, "Misslyckat för länge sedan", at=START - timedelta(days=10))
+    server = SmtpServer(refuse=frozenset({"anna0@example.se"}))
+    settings = settings_for(mail_url(server), max_attempts=1, requeue_window_hours=72)
+    with server:
+        deliver_due(engine, START - timedelta(days=10), settings)  # the old one fails, ten days ago
+        deliver_due(engine, START, settings)  # the recent one fails now
+    assert [message.state for message in messages(engine)[:2]] == [MessageState.FAILED] * 2
+    with transaction(engine) as session:
+        add_message(session, kommun, bo, "Under avbrottet", at=START + timedelta(hours=1))
+    deliver_due(engine, START + timedelta(hours=1), settings)  # server down: the channel pauses
+    recovered = SmtpServer(port=server.port)  # back, and now it knows Anna's mailbox
+    with recovered:
+        report = deliver_due(engine, START + timedelta(hours=2), settings)
+        deliver_due(engine, START + timedelta(hours=3), settings)
+        subjects = recovered.subjects()
+    states = {message.id: (message.state, message.requeues) for message in messages(engine)}
+    assert (report.recovered, report.requeued) == (1, 1)
+    assert states[recent] == (MessageState.SENT, 1)
+    assert states[old] == (MessageState.FAILED, 0)
+    assert subjects["Nyligen misslyckat"] == 1
+    assert subjects["Under avbrottet"] == 1
+    assert "Misslyckat för länge sedan" not in subjects
+
+
+def test_a_webhook_answering_503_is_paused_and_its_next_send_is_the_probe(engine: sa.Engine) -> None:
+    """HTTP 503 from a webhook pauses that channel (no attempt counted, max_attempts=1 notwithstanding);
+    once the pause is over the next send probes it, and when it answers the message is delivered once."""
+    answers = [503, 503]
+    bodies: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            self.send_response(answers.pop(0) if answers else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        hook = f"json://127.0.0.1:{http.server_address[1]}/hook"
+        kommun, (anna,) = setup_people(engine, targets=[hook])
+        with transaction(engine) as session:
+            add_message(session, kommun, anna, "Via webhook")
+        settings = settings_for("", max_attempts=1, channel_retry_base_seconds=600)
+        first = deliver_due(engine, START, settings)
+        early = deliver_due(engine, START + timedelta(minutes=5), settings)  # paused: not even tried
+        second = deliver_due(engine, START + timedelta(minutes=11), settings)  # the probe: 503 again
+        third = deliver_due(engine, START + timedelta(minutes=35), settings)  # 20 min pause over: 200
+    finally:
+        http.shutdown()
+        http.server_close()
+    (message,) = messages(engine)
+    assert (first.waiting + first.retrying, early.claimed, second.retrying, third.sent) == (1, 0, 1, 1)
+    assert (message.state, message.rejections) == (MessageState.SENT, 0)
+    assert len(bodies) == 3
+    details = [attempt.detail for attempt in attempts(engine)]
+    assert details == ["kanalen kunde inte nås: servern svarade 503"] * 2 + ["levererat"]
