@@ -89,6 +89,7 @@ from models.outbox import (
     MessageState,
     OutboxMessage,
     attachments_of,
+    message_ids_by_key,
 )
 from models.records import insert_once
 from models.rhythm import rhythm_from_json
@@ -457,12 +458,14 @@ def _outage_key(channel_id: int, down_since: datetime) -> str:
 def _merge_waiting_digests(engine: sa.Engine, now: datetime, report: DeliveryReport) -> None:
     """One digest per person in place of the several a channel kept waiting (module docstring, 3.)."""
     with transaction(engine) as session:
+        composed = select(Reminder.outbox_message_id).where(col(Reminder.outbox_message_id).is_not(None))
         recipients = set(
             session.exec(
                 select(OutboxMessage.recipient_person_id).where(
                     OutboxMessage.state == MessageState.PENDING,
                     OutboxMessage.kind == MessageKind.DIGEST,
                     OutboxMessage.next_attempt_at <= now,
+                    col(OutboxMessage.id).in_(composed),
                 )
             )
         )
@@ -507,7 +510,7 @@ def _mergeable_digests(session: Session, person_id: int) -> list[OutboxMessage]:
 # 4. Claim and storm guard -----------------------------------------------------------------------------
 
 
-def _claim_due(
+def _claim_due(  # noqa: C901 - one pass over the due messages, each rule a few lines
     engine: sa.Engine,
     now: datetime,
     settings: Settings,
@@ -518,6 +521,7 @@ def _claim_due(
 ) -> list[_Claim]:
     claims: list[_Claim] = []
     leased_until = now + lease
+    soonest = now + timedelta(seconds=1)
     with transaction(engine) as session:
         due = list(
             session.exec(
@@ -532,35 +536,32 @@ def _claim_due(
         delivered = _delivered_targets(session, [message.id or 0 for message in due])
         holds = _DigestHolds(session, now)
         window: dict[int, list[datetime]] = {}
+        targets_of: dict[tuple[int | None, int], list[Target]] = {}
+        # Messages that only wait are moved in one UPDATE per moment, not one per message.
+        later: dict[datetime, list[int]] = defaultdict(list)
+        settled: list[int] = []
         for message in due:
             message_id = message.id or 0
             if message_id in obsolete:
-                changed = _update_pending(
-                    session,
-                    message_id,
-                    state=MessageState.OBSOLETE,
-                    last_error="inaktuellt: allt det gällde är redan klart",
-                )
-                report.obsolete += changed
+                settled.append(message_id)
                 continue
             wait = holds.until(message)
             if wait is not None:
-                report.postponed += _update_pending(session, message_id, next_attempt_at=wait)
+                later[wait].append(message_id)
+                report.postponed += 1
                 continue
+            whose = (message.recipient_person_id, message.municipality_id)
+            if whose not in targets_of:
+                targets_of[whose] = _targets(session, message, settings)
             remaining = [
-                target
-                for target in _targets(session, message, settings)
-                if target.label not in delivered.get(message_id, set())
+                target for target in targets_of[whose] if target.label not in delivered.get(message_id, set())
             ]
             blocked = [channels.blocked_until(target) for target in remaining]
             if remaining and all(until is not None for until in blocked):
-                earliest = min(until for until in blocked if until is not None)
-                report.waiting += _update_pending(
-                    session, message_id, next_attempt_at=max(earliest, now + timedelta(seconds=1))
-                )
+                later[max(min(until for until in blocked if until is not None), soonest)].append(message_id)
+                report.waiting += 1
                 continue
             recipient = message.recipient_person_id
-            postpone_to = None
             if recipient is not None:
                 if recipient not in window:
                     window[recipient] = _recent_sends(session, recipient, now)
@@ -568,29 +569,36 @@ def _claim_due(
                 if len(times) >= settings.messages_per_hour:
                     # The hour frees a slot when its oldest send turns an hour old; later postponed
                     # messages wait for the next-oldest, and so on.
-                    postpone_to = sorted(times)[len(times) - settings.messages_per_hour] + HOUR
-            if postpone_to is not None:
-                postpone_to = max(postpone_to, now + timedelta(seconds=1))
-                if _update_pending(session, message_id, next_attempt_at=postpone_to):
+                    postpone_to = max(sorted(times)[len(times) - settings.messages_per_hour] + HOUR, soonest)
+                    later[postpone_to].append(message_id)
                     report.postponed += 1
-                    window[recipient or 0].append(postpone_to)
-                continue
+                    times.append(postpone_to)
+                    continue
             if not _update_pending(
-                session, message_id, state=MessageState.SENDING, leased_until=leased_until
+                session, [message_id], state=MessageState.SENDING, leased_until=leased_until
             ):
                 continue  # another process claimed it first
             if recipient is not None:
                 window[recipient].append(now)
             claims.append(_Claim(message_id=message_id, lease=leased_until))
+        if settled:
+            report.obsolete += _update_pending(
+                session,
+                settled,
+                state=MessageState.OBSOLETE,
+                last_error="inaktuellt: allt det gällde är redan klart",
+            )
+        for moment, message_ids in later.items():
+            _update_pending(session, message_ids, next_attempt_at=moment)
     report.claimed = len(claims)
     return claims
 
 
-def _update_pending(session: Session, message_id: int, **values: object) -> int:
-    """Change a message that is still PENDING; 1 if it was, 0 if another process took it first."""
+def _update_pending(session: Session, message_ids: Sequence[int], **values: object) -> int:
+    """Change the messages that are still PENDING; how many were (another process may have taken one)."""
     changed = session.execute(
         sa.update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.state) == MessageState.PENDING)
+        .where(col(OutboxMessage.id).in_(message_ids), col(OutboxMessage.state) == MessageState.PENDING)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -931,15 +939,23 @@ def _outage_notices(
                 .group_by(col(OutboxMessage.municipality_id))
             ).all()
         )
+        keys = {
+            (row.key, municipality_id): _notice_key(row, municipality_id, now)
+            for row in long_down
+            for municipality_id in waiting
+        }
+        # Written once per outage and kommun: most passes find them all there and write nothing.
+        existing = set(message_ids_by_key(session, list(keys.values())))
         for row in long_down:
             down_since = row.down_since or now
             for municipality_id, count in waiting.items():
+                key = keys[(row.key, municipality_id)]
+                if key in existing:
+                    continue
                 if row.state == ChannelState.UNCONFIGURED:
-                    key = f"ingen-epostserver:{municipality_id}:{local_day(down_since).isoformat()}"
                     subject = "E-post är inte konfigurerad: meddelanden väntar"
                     notice = _notice("ingen e-post", [], waiting=count)
                 else:
-                    key = f"{_outage_key(row.id or 0, down_since)}:{municipality_id}"
                     subject = f"Driftstörning: {channel_name(row.key)} kan inte nås"
                     notice = _notice(
                         "driftstörning",
@@ -949,6 +965,13 @@ def _outage_notices(
                         waiting=count,
                     )
                 report.fallbacks += _write_fallback(session, municipality_id, key, subject, notice, now=now)
+
+
+def _notice_key(row: DeliveryChannel, municipality_id: int, now: datetime) -> str:
+    down_since = row.down_since or now
+    if row.state == ChannelState.UNCONFIGURED:
+        return f"ingen-epostserver:{municipality_id}:{local_day(down_since).isoformat()}"
+    return f"{_outage_key(row.id or 0, down_since)}:{municipality_id}"
 
 
 # Fallback messages ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Every test runs on SQLite and PostgreSQL. Time is simulated: ``deliver_due`` tak
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -244,18 +245,21 @@ def test_json_webhook_target_receives_the_json_body(engine: sa.Engine) -> None:
 
 
 def test_three_days_of_smtp_downtime_lose_nothing_and_duplicate_nothing(engine: sa.Engine) -> None:
-    """SMTP down for 72 simulated hours: the mail server is paused and probed, no message spends an
-    attempt or fails (even with max_attempts=5), and after recovery each message arrives once."""
+    """SMTP down for 72 simulated hours: the mail server is paused and probed with backoff, no message
+    spends an attempt or fails (even with max_attempts=5), and after recovery each message arrives once."""
     kommun, people = setup_people(engine, 3)
     with transaction(engine) as session:
         for index, person in enumerate(people):
             add_message(session, kommun, person, f"Uppgift {index} för åtgärd")
     server = SmtpServer()  # down: nothing listens on its port yet
-    settings = settings_for(mail_url(server), max_attempts=5, retry_base_seconds=300)
+    settings = settings_for(
+        mail_url(server), max_attempts=5, retry_base_seconds=300, channel_retry_max_seconds=4 * 3600
+    )
     now = START
-    probes = 0
+    probed: list[datetime] = []
     for _ in range(72):
-        probes += deliver_due(engine, now, settings).probes
+        if deliver_due(engine, now, settings).probes:
+            probed.append(now)
         now += timedelta(hours=1)
     down = messages(engine)
     assert {(message.state, message.rejections) for message in down} == {(MessageState.PENDING, 0)}
@@ -263,7 +267,12 @@ def test_three_days_of_smtp_downtime_lose_nothing_and_duplicate_nothing(engine: 
     assert [(attempt.ok, attempt.detail) for attempt in attempts(engine)] == [
         (False, "kanalen kunde inte nås: ingen anslutning")
     ]
-    assert probes == 71
+    # Probed with backoff: every hourly pass while the pause is under an hour, then ever further
+    # apart up to the four-hour cap.
+    gaps = [later - earlier for earlier, later in itertools.pairwise(probed)]
+    assert gaps == sorted(gaps)
+    assert (gaps[0], gaps[-1]) == (timedelta(hours=1), timedelta(hours=4))
+    assert len(probed) < 25
     with Session(engine) as session:
         (channel,) = session.exec(select(DeliveryChannel)).all()
     assert (channel.key, channel.state, channel.down_since) == (

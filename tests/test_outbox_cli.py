@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -42,7 +43,7 @@ def _outbox(engine: sa.Engine) -> dict[str, int]:
             message = OutboxMessage(
                 municipality_id=kommun.id or 0,
                 dedupe_key=f"test:{subject}",
-                kind=MessageKind.DIGEST,
+                kind=MessageKind.OTHER,
                 recipient_person_id=person.id,
                 subject=subject,
                 body_text=f"{subject}\n",
@@ -66,7 +67,7 @@ def test_list_counts_per_person_and_day_and_names_what_to_check(engine: sa.Engin
     assert (code, err) == (0, "")
     assert "Varning: SAMORDNA_MAIL_URL är inte satt" in out
     assert "Varning: SAMORDNA_FALLBACK_URL är inte satt" in out
-    today = TODAY.astimezone().date()
+    today = TODAY.astimezone(ZoneInfo("Europe/Stockholm")).date()
     assert f"{today - timedelta(days=1)}  Bo Ek: 1 okänt" in out
     assert f"{today}  Bo Ek: 1 väntar, 1 skickat" in out
     assert "Totalt: 1 väntar, 0 skickas, 2 skickat, 1 misslyckat, 1 okänt, 0 inaktuellt." in out
