@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from importers.problems import ImportFailedError, Location, Problem
-from samordna.settings import Settings, get_settings
+from samordna.settings import Settings
 from samordna.text import swedish_number
 
 __all__ = ["ImportLimits", "check_file", "current_limits", "decode_text", "limit_problem"]
@@ -48,8 +48,9 @@ class ImportLimits:
 
 
 def current_limits() -> ImportLimits:
-    """The limits of the process's settings."""
-    return ImportLimits.from_settings(get_settings())
+    """The limits the environment sets now. Read fresh, not through the process-wide ``get_settings()``
+    cache: an import must not fix that cache's other values (the database URL) for the whole process."""
+    return ImportLimits.from_settings(Settings())
 
 
 def limit_problem(where: Location, what: str, limit: int, setting: str) -> ImportFailedError:
