@@ -48,6 +48,50 @@ class Settings(BaseSettings):
     messages_per_hour: int = Field(
         default=10, ge=1, description="Storm guard: most messages per person and hour."
     )
+    # Outages (issue 16): a channel that cannot be reached is paused, not the messages that wait for it.
+    channel_retry_base_seconds: int = Field(
+        default=60, ge=1, description="First pause of a channel that could not be reached; doubles per probe."
+    )
+    channel_retry_max_seconds: int = Field(
+        default=1800, ge=1, description="Longest pause between two health probes of an unreachable channel."
+    )
+    outage_notice_minutes: int = Field(
+        default=30,
+        ge=0,
+        description="A channel down this long makes one notice to the BRÅ-samordnare by another channel.",
+    )
+    requeue_window_hours: int = Field(
+        default=72,
+        ge=0,
+        description=(
+            "FAILED messages that failed on a channel within this many hours before it recovered are "
+            "queued again automatically when it does (0: never automatically)."
+        ),
+    )
+    production: bool = Field(
+        default=False,
+        description="A production installation: the fallback channel (fallback_url) is required.",
+    )
+    # Import limits (issue 16): checked before and while a file is read; each breach is a Swedish message.
+    import_max_file_bytes: int = Field(
+        default=20_000_000, ge=1, description="Largest file an import reads (bytes on disk)."
+    )
+    import_max_decompressed_bytes: int = Field(
+        default=100_000_000, ge=1, description="Largest total size of an XLSX file's parts when unpacked."
+    )
+    import_max_sheets: int = Field(default=100, ge=1, description="Most sheets in a workbook.")
+    import_max_rows: int = Field(default=100_000, ge=1, description="Most rows in a sheet or CSV file.")
+    import_max_columns: int = Field(default=200, ge=1, description="Most columns in a sheet or CSV file.")
+    import_max_cells: int = Field(
+        default=1_000_000, ge=1, description="Most cells (rows × columns) read from one file."
+    )
+    import_max_cell_chars: int = Field(
+        default=32_767, ge=1, description="Longest text of one cell (Excel's own limit is 32,767)."
+    )
+    import_max_yaml_depth: int = Field(default=30, ge=1, description="Deepest nesting in a YAML file.")
+    import_max_yaml_nodes: int = Field(
+        default=200_000, ge=1, description="Most values (scalars, lists, mappings) in a YAML file."
+    )
     # SSPF (issue 7): the keys that encrypt case data at rest, and who is acting.
     sspf_keys: SecretStr = Field(
         default=SecretStr(""),
@@ -59,6 +103,32 @@ class Settings(BaseSettings):
     sspf_key_file: Path | None = Field(
         default=None,
         description="A file (e.g. a mounted secret) with the SSPF keys, one per line, newest first.",
+    )
+    # The SSPF audit chain (issue 16): keyed outside the database, anchored where its owner cannot write.
+    audit_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "HMAC keys for the SSPF audit chain, comma-separated, newest first: the first seals new "
+            "entries, every key verifies. Kept outside the database, like the SSPF keys."
+        ),
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="A file (e.g. a mounted secret) with the audit keys, one per line, newest first.",
+    )
+    audit_anchor_file: Path | None = Field(
+        default=None,
+        description=(
+            "An append-only file (chattr +a, a WORM share, a remote log mount) that receives the audit "
+            "chain's anchors: head hash and count, sealed with the audit key."
+        ),
+    )
+    audit_anchor_url: str = Field(
+        default="",
+        description="apprise URL (e.g. the kommun's log server) that also receives every anchor.",
+    )
+    audit_anchor_every: int = Field(
+        default=1, ge=1, description="Write an anchor once this many audit entries were added since the last."
     )
     acting_user: str | None = Field(
         default=None,

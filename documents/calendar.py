@@ -1,7 +1,10 @@
 """ICS calendars (RFC 5545) for meeting invitations and the årshjul.
 
 Times are written as local Europe/Stockholm times with a VTIMEZONE, so a calendar shows 09:00 as
-09:00 in both summer and winter; a whole-day event is a DATE. Every event has a stable UID built by
+09:00 in both summer and winter; a whole-day event is a DATE. The VTIMEZONE's transitions come from the
+tz database for the whole span of the calendar's events (from a year before the first to a year after
+the last): icalendar's default stops at 2038, which put 16 of 26 EST meetings of 2038 an hour off in a
+client that reads the VTIMEZONE rather than the zone's name. Every event has a stable UID built by
 the caller from what it is (a meeting's number, a deadline's key), so importing a calendar again
 updates events instead of adding copies.
 
@@ -63,6 +66,20 @@ def _address(person: Participant, *, organizer: bool) -> icalendar.vCalAddress:
     return address
 
 
+def _day(moment: datetime | date) -> date:
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
+def _span(events: Sequence[CalendarEvent]) -> tuple[date, date]:
+    """From a year before the first event to a year after the last (icalendar's own default, 1970 to
+    2038, when there are none)."""
+    days = [_day(moment) for event in events for moment in (event.start, event.end) if moment is not None]
+    if not days:
+        return date(1970, 1, 1), date(2038, 1, 1)
+    first, last = min(days), max(days)
+    return date(first.year - 1, 1, 1), date(last.year + 2, 1, 1)
+
+
 def ics_calendar(
     events: Sequence[CalendarEvent], *, name: str, stamp: datetime, method: str | None = None
 ) -> bytes:
@@ -105,7 +122,8 @@ def ics_calendar(
             entry.add("attendee", _address(person, organizer=False))
         calendar.add_component(entry)
     # VTIMEZONE components for every zone used above, so calendars that do not know the zone id
-    # still place the times right across daylight saving changes.
-    calendar.add_missing_timezones()
+    # still place the times right across daylight saving changes, over the events' whole span.
+    first, last = _span(events)
+    calendar.add_missing_timezones(first_date=first, last_date=last)
     ical: bytes = calendar.to_ical()
     return ical

@@ -5,6 +5,14 @@ Prefect server (a child process on 127.0.0.1, its SQLite state in ``$PREFECT_HOM
 ``PREFECT_API_URL`` already points at one, then serves the deployments declared in prefect.yaml from
 this process: Prefect's scheduler creates the runs and this process executes them. At real scale the
 same prefect.yaml is deployed with ``prefect deploy --all`` to a server with process workers.
+
+A run whose process was killed (kill -9, a power cut, a restarted container) never reports again, and
+Prefect's runner records no process id on the run that a later process could check: it stays RUNNING for
+ever (issue 16). The local server belongs to ``serve`` alone, so when ``serve`` starts it, every run still
+RUNNING, PENDING or CANCELLING in it belonged to a process that is gone: ``crash_orphaned_runs`` marks
+them CRASHED, with a Swedish message, leaving only runs whose state changed in the last
+``ORPHAN_GRACE`` (a ``samordna run`` that shares the embedded database could have just begun). A server
+given by ``PREFECT_API_URL`` is not touched: its workers may be running those runs.
 """
 
 from __future__ import annotations
@@ -18,12 +26,18 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 SERVER_START_TIMEOUT_SECONDS = 180
+ORPHAN_GRACE = timedelta(minutes=2)
+CRASHED_MESSAGE = (
+    "Processen som körde flödet finns inte längre (avbruten med kill -9, strömavbrott eller omstart); "
+    "markerad som kraschad när samordna serve startade igen."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +103,33 @@ def local_server(port: int, log_file: Path) -> Iterator[str]:
             process.wait()
 
 
+def crash_orphaned_runs(api_url: str, now: datetime, grace: timedelta = ORPHAN_GRACE) -> list[str]:
+    """Mark every run RUNNING, PENDING or CANCELLING on the server at ``api_url`` whose state is older
+    than ``grace`` as CRASHED (module docstring); the ids of the runs marked."""
+    from prefect.client.orchestration import get_client  # noqa: PLC0415 - Prefect after configure_prefect
+    from prefect.client.schemas.filters import (  # noqa: PLC0415 - as above
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType  # noqa: PLC0415 - as above
+    from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415 - as above
+    from prefect.states import Crashed  # noqa: PLC0415 - as above
+
+    unfinished = FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.PENDING, StateType.CANCELLING])
+    crashed: list[str] = []
+    with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+        for run in client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=unfinished))
+        ):
+            changed = run.state.timestamp if run.state is not None else None
+            if changed is not None and changed > now - grace:
+                continue
+            client.set_flow_run_state(run.id, Crashed(message=CRASHED_MESSAGE), force=True)
+            crashed.append(str(run.id))
+    return crashed
+
+
 @dataclass(frozen=True, slots=True)
 class ServeStart:
     """What `samordna serve` tells the person when the deployments are registered."""
@@ -97,6 +138,7 @@ class ServeStart:
     home: Path
     own_server: bool
     deployments: list[DeclaredDeployment]
+    crashed: list[str]  # runs a killed process left unfinished, now marked CRASHED
 
 
 def serve_declared(prefect_yaml: Path, port: int, home: Path, on_start: Callable[[ServeStart], None]) -> None:
@@ -115,6 +157,8 @@ def serve_declared(prefect_yaml: Path, port: int, home: Path, on_start: Callable
     server = nullcontext(existing) if existing else local_server(port, home / "server.log")
     os.chdir(prefect_yaml.parent)  # prefect.yaml's entrypoints are relative to the repository
     with server as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
+        # Runs left unfinished in our own server belonged to a process that died (see crash_orphaned_runs).
+        crashed = [] if existing else crash_orphaned_runs(api_url, datetime.now(UTC))
         schedules = load_schedules(prefect_yaml)
         declared = declared_deployments(prefect_yaml)
         deployments = [
@@ -127,5 +171,5 @@ def serve_declared(prefect_yaml: Path, port: int, home: Path, on_start: Callable
             )
             for entry in declared
         ]
-        on_start(ServeStart(api_url, home, not existing, declared))
+        on_start(ServeStart(api_url, home, not existing, declared, crashed))
         serve(*deployments, pause_on_shutdown=False, print_starting_message=False)

@@ -7,18 +7,21 @@ Every problem is reported with the entry and field it concerns; with any error n
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
+from importers.limits import ImportLimits, current_limits
 from importers.problems import ImportFailedError, Location, Problem
+from importers.safe_yaml import load_yaml
+from importers.schema import too_long
 from importers.tables import file_kind
 from models.directory import Forum, ForumMeeting, ForumMember, Organisation, OrganisationContact, Person
 from models.enums import ForumKind
@@ -48,20 +51,14 @@ class DirectoryCounts:
     meetings: int
 
 
-def read_directory(path: Path) -> DirectoryDraft:
+def read_directory(path: Path, limits: ImportLimits | None = None) -> DirectoryDraft:
     """Parse and validate a directory file; raises ImportFailedError listing every problem."""
     where = Location(path)
     if not path.is_file():
         raise ImportFailedError([Problem(where, "filen finns inte.")])
     if file_kind(path) != "YAML":
         raise ImportFailedError([Problem(where, "katalogen ska vara en YAML-fil (.yaml).")])
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        mark = getattr(error, "problem_mark", None)
-        raise ImportFailedError(
-            [Problem(Location(path, row=mark.line + 1 if mark else None), "filen är inte giltig YAML.")]
-        ) from error
+    document = load_yaml(path, limits or current_limits())
     if not isinstance(document, dict):
         raise ImportFailedError(
             [Problem(where, "katalogen ska ha nycklarna personer, organisationer och forum.")]
@@ -110,11 +107,35 @@ def _rhythm_message(detail: ErrorDetails) -> str:
     return f"ogiltigt värde {detail.get('input')!r}."
 
 
+# Keys whose value must be a list, per section: anything else is named, and read as an empty list.
+_LIST_KEYS = {
+    "personer": ("roller", "alias", "kanaler"),
+    "organisationer": ("alias",),
+    "forum": ("alias", "medlemmar", "moten"),
+}
+# Keys whose text is stored in a column of limited length: checked here, with the entry and the key.
+_STORED_TEXTS: dict[str, tuple[tuple[str, type[SQLModel], str], ...]] = {
+    "personer": (("namn", Person, "name"), ("titel", Person, "title"), ("epost", Person, "email")),
+    "organisationer": (("namn", Organisation, "name"),),
+    "forum": (("namn", Forum, "name"),),
+}
+
+
 def _entries(document: dict[str, Any], key: str, path: Path, problems: list[Problem]) -> list[dict[str, Any]]:
     entries = document.get(key) or []
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
         problems.append(Problem(Location(path, sheet=key), f"{key} ska vara en lista av poster."))
         return []
+    for number, entry in enumerate(entries, start=1):
+        where = functools.partial(Location, path, key, number, row_label="post")
+        for list_key in _LIST_KEYS.get(key, ()):
+            if list_key in entry and entry[list_key] is not None and not isinstance(entry[list_key], list):
+                problems.append(Problem(where(list_key), f"{list_key} ska vara en lista."))
+                entry[list_key] = []
+        for text_key, model, column in _STORED_TEXTS.get(key, ()):
+            text = str(entry.get(text_key) or "").strip()
+            if (problem := too_long(where(text_key), model, column, text)) is not None:
+                problems.append(problem)
     return entries
 
 

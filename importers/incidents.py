@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from core.text import fold
+from importers.limits import ImportLimits, check_file, current_limits, decode_text
 from importers.problems import ImportFailedError, Location, Problem
 from importers.tables import Sheet, column_letter, read_sheets
 from models.incident import (
@@ -368,18 +369,35 @@ def _police_input(
 
 
 def read_police_events(
-    path: Path, municipality_id: int, municipality_name: str, rhythm: Rhythm
+    path: Path,
+    municipality_id: int,
+    municipality_name: str,
+    rhythm: Rhythm,
+    limits: ImportLimits | None = None,
 ) -> IncidentImport:
     """The kommun's incidents in a saved police events file; raises ImportFailedError with every problem."""
+    check_file(path, limits or current_limits())
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise ImportFailedError([Problem(Location(path), "filen finns inte.")]) from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        line = getattr(error, "lineno", None)
+        document = json.loads(decode_text(path, path.read_bytes()))
+    except json.JSONDecodeError as error:
         raise ImportFailedError(
-            [Problem(Location(path, row=line), "filen är inte giltig JSON i Polisens händelseformat.")]
-        ) from error
+            [
+                Problem(
+                    Location(path, row=error.lineno), "filen är inte giltig JSON i Polisens händelseformat."
+                )
+            ]
+        ) from None
+    except (RecursionError, ValueError):
+        # json nests by recursion, and an integer of thousands of digits is refused by int(): neither is
+        # an event list.
+        raise ImportFailedError(
+            [
+                Problem(
+                    Location(path),
+                    "filen är inte giltig JSON i Polisens händelseformat (för djup eller för långa tal).",
+                )
+            ]
+        ) from None
     if not isinstance(document, list):
         raise ImportFailedError(
             [Problem(Location(path), "filen ska vara en lista med händelser (Polisens API).")]

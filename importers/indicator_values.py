@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 
 from core.text import fold
 from importers.problems import ImportFailedError, Location, Problem
+from importers.schema import too_long
 from importers.tables import Sheet, column_letter, read_sheets
 from models.indicator import Indicator, IndicatorValue, normalise_source
 from models.plan import ActionPlan, FocusArea
@@ -228,6 +229,14 @@ def _parse_row(
     definition = {
         key: text(key) for key in ("source", "unit", "direction", "target", "focus_area") if text(key)
     }
+    for key, model, column in (
+        ("name", Indicator, "name"),
+        ("source", Indicator, "source"),
+        ("unit", Indicator, "unit"),
+        ("note", IndicatorValue, "note"),
+    ):
+        if text(key) and (problem := too_long(where(key), model, column, text(key))) is not None:
+            problems.append(problem)
     if len(problems) > before:
         return None
     return _Row(

@@ -8,17 +8,18 @@ wraps it in one transaction, so a failure half-way leaves the database as it was
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from core.text import fold
 from importers.columns import Field, parse_mapping
 from importers.parties import DirectoryEntry, DirectoryIndex, PartyKind
 from importers.plan_draft import MeasureDraft, PlanDraft, PlanFacts, build_draft, recognise_forums
 from importers.problems import ImportFailedError, Location, Problem
+from importers.schema import too_long
 from importers.tables import read_sheets
 from models.directory import Forum, Organisation, Person
 from models.indicator import Indicator
@@ -147,6 +148,8 @@ def import_plan_file(
     draft = build_draft(file, read_sheets(file), mapping=mapping, facts=facts)
     if draft.errors:
         raise ImportFailedError(draft.errors)
+    if too_long_texts := _length_problems(draft):
+        raise ImportFailedError(too_long_texts)
     municipality = resolve_municipality(
         session, file, draft.facts, kommun, create=not dry_run, adopted_on=adopted_on
     )
@@ -180,6 +183,63 @@ def import_plan_file(
         report.replaced = True
     report.plan_id = _write(session, municipality, draft, index, existing, adopted_on)
     return report
+
+
+# Where each field of a measure is stored: the schema's length applies to the text.
+_MEASURE_COLUMNS: dict[Field, tuple[type[SQLModel], str]] = {
+    Field.MEASURE: (Measure, "title"),
+    Field.DESCRIPTION: (Measure, "description"),
+    Field.PERIOD: (Measure, "raw_period"),
+    Field.SCOPE: (Measure, "raw_scope"),
+    Field.RESPONSIBLE: (Measure, "raw_responsible"),
+    Field.PARTNERS: (Measure, "raw_partners"),
+    Field.COST: (Measure, "raw_cost"),
+    Field.GOAL: (Measure, "raw_goal"),
+    Field.FOLLOW_UP: (Measure, "raw_follow_up"),
+    Field.PROBLEM: (PlanProblem, "description"),
+    Field.CAUSE: (Cause, "description"),
+    Field.FOCUS_AREA: (FocusArea, "title"),
+}
+
+
+def _length_problems(draft: PlanDraft) -> list[Problem]:
+    """Every text of the draft that is longer than its column: refused alike on SQLite and PostgreSQL."""
+    facts_sheet = Location(draft.file, sheet="Plan")
+    checks: list[tuple[Location, type[SQLModel], str, str]] = [
+        (replace(facts_sheet, column="Titel"), ActionPlan, "title", draft.facts.title),
+        (replace(facts_sheet, column="Beslutad av"), ActionPlan, "decided_by", draft.facts.decided_by),
+        (
+            replace(facts_sheet, column="Uppföljning"),
+            ActionPlan,
+            "default_follow_up_raw",
+            draft.facts.follow_up,
+        ),
+        (
+            replace(facts_sheet, column="Lägesbild"),
+            SituationAssessment,
+            "title",
+            draft.facts.situation_assessment,
+        ),
+    ]
+    for area in draft.focus_areas:
+        where = Location(draft.file, sheet=area.title[:60], column="Fokusområde")
+        checks += [
+            (where, FocusArea, "title", area.title),
+            (where, FocusArea, "overall_goal", area.overall_goal),
+        ]
+        for measure in area.measures:
+            checks += [
+                (replace(measure.location, column=field.value), *_MEASURE_COLUMNS[field], text)
+                for field, text in measure.texts.items()
+                if field in _MEASURE_COLUMNS
+            ]
+    for indicator in draft.indicators:
+        checks += [
+            (replace(indicator.location, column="Indikator"), Indicator, "name", indicator.name),
+            (replace(indicator.location, column="Källa"), Indicator, "source", indicator.source),
+            (replace(indicator.location, column="Enhet"), Indicator, "unit", indicator.unit),
+        ]
+    return [problem for check in checks if (problem := too_long(*check)) is not None]
 
 
 def _collect_unmatched(report: ImportReport, index: DirectoryIndex) -> None:

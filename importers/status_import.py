@@ -34,13 +34,15 @@ from sqlmodel import Session, col, select
 
 from core.clock import STOCKHOLM, local_day
 from core.text import fold, swedish_date
+from documents.spreadsheet import text_cells_only
 from importers.periods import InvalidDateError, parse_period
 from importers.problems import ImportFailedError, Location, Problem
+from importers.schema import too_long
 from importers.tables import Cell, Sheet, column_letter, read_sheets
 from models.directory import Person
 from models.enums import MeasureStatus
 from models.municipality import Municipality
-from models.plan import Measure
+from models.plan import Measure, StatusReport
 from models.task import Task, TaskKind, TaskState
 
 __all__ = [
@@ -272,6 +274,7 @@ def write_status_sheet(session: Session, municipality: Municipality, path: Path,
         header_right=f"Statusrapporter {swedish_date(as_of, 'D MMMM YYYY')}",
         wrap_columns=_WRAPPED,
     )
+    text_cells_only(workbook)  # a measure title beginning with "=" stays text
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return len(first_task)
@@ -343,6 +346,18 @@ class _Checker:
             return None
         return measure_id
 
+    def check_lengths(self, row: list[Cell], shown: Sheet | None, number: int, columns: _Columns) -> None:
+        """The texts a report stores fit their columns (the same refusal on SQLite and PostgreSQL)."""
+        for name, column in (
+            ("comment", "comment"),
+            ("next_step", "next_step"),
+            ("reporter", "reporter_name"),
+        ):
+            text = _cell(row, columns.by_field.get(name)).text
+            problem = too_long(self.where(shown, number, columns, name), StatusReport, column, text)
+            if problem is not None:
+                self.problems.append(problem)
+
     def check_row(  # noqa: C901 - one branch per column, each simple
         self, sheet: Sheet, shown: Sheet | None, columns: _Columns, index: int
     ) -> StatusRow | None:
@@ -393,6 +408,7 @@ class _Checker:
                         self.where(shown, number, columns, "date"),
                         f"{reported_on.isoformat()} ligger i framtiden.",
                     )
+        self.check_lengths(row, shown, number, columns)
         if len(self.problems) > found or measure_id is None or status is None:
             return None
         return StatusRow(

@@ -14,6 +14,7 @@ from models import (
     plan,
     sspf,
     task,
+    validation,
     web,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "plan",
     "sspf",
     "task",
+    "validation",
     "web",
 ]

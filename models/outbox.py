@@ -9,6 +9,11 @@ matter was settled before its turn came is OBSOLETE and never sent.
 
 A message may carry attachments (OutboxAttachment: a file name, a MIME type and the bytes), written in
 the same transaction as the message; e-mail delivers them, other channels say they come by e-mail.
+
+A channel (the mail server, a webhook) that cannot be reached is recorded in DeliveryChannel and paused
+with backoff: messages wait for it without spending their attempts. ``rejections`` counts only what a
+reachable channel refused for this message (a recipient unknown to the mail server); ``attempts``
+counts every armed send (the crash detection in notifications/delivery.py reads it).
 """
 
 from __future__ import annotations
@@ -64,6 +69,11 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", max_length=1000)
     # Where a reply by e-mail goes (the BRÅ-samordnare, for digests and escalations); empty: the sender.
     reply_to: str = Field(default="", max_length=320)
+    # Sends a reachable channel refused for this message: only these count against max_attempts.
+    rejections: int = 0
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Times the message was queued again after FAILED or UNKNOWN (by hand, or when its channel recovered).
+    requeues: int = 0
 
 
 class DeliveryAttempt(SQLModel, table=True):
@@ -78,6 +88,8 @@ class DeliveryAttempt(SQLModel, table=True):
     ok: bool
     detail: str = Field(default="", max_length=1000)
     at: datetime = Field(sa_type=UTCDateTime)
+    # The channel the target belongs to (DeliveryChannel.key); "" for rows from before channels existed.
+    channel: str = Field(default="", max_length=300)
 
 
 class OutboxAttachment(SQLModel, table=True):
@@ -96,6 +108,39 @@ class OutboxAttachment(SQLModel, table=True):
     filename: str = Field(max_length=200)
     mime_type: str = Field(max_length=100)
     content: bytes = Field(sa_type=sa.LargeBinary)
+
+
+class ChannelState(StrEnum):
+    OK = "i drift"
+    # Could not be reached (refused, timed out, a server error): nothing is sent on it until a health
+    # probe, or for channels without one the next send, gets through.
+    PAUSED = "pausad"
+    # E-mail without SAMORDNA_MAIL_URL: messages that can only go by e-mail wait; nothing fails.
+    UNCONFIGURED = "ej konfigurerad"
+
+
+class DeliveryChannel(SQLModel, table=True):
+    """A place messages are sent through (the mail server, one webhook), and whether it can be reached.
+
+    ``key`` never holds a credential (scheme, host, port and path only)."""
+
+    __tablename__ = "delivery_channel"
+    __table_args__ = (sa.UniqueConstraint("key", name="uq_delivery_channel_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300)
+    state: ChannelState = Field(default=ChannelState.OK, sa_type=StrEnumType(ChannelState))
+    failures: int = 0  # consecutive failed probes or sends since it went down
+    down_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_probe_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = Field(default="", max_length=1000)
+    last_ok_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def channels(session: Session) -> list[DeliveryChannel]:
+    """Every channel that has been down or unconfigured at some time, by key."""
+    return list(session.exec(select(DeliveryChannel).order_by(col(DeliveryChannel.key))))
 
 
 def attachments_of(session: Session, message_id: int) -> list[OutboxAttachment]:

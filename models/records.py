@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
+from models.validation import check_values
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -61,6 +63,7 @@ def insert_once(session: Session, row: SQLModel, *, key: str | Sequence[str]) ->
         for column in table.columns
         if not (column.primary_key and getattr(row, column.name) is None)
     }
+    check_values(table, [values])
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     # RETURNING tells whether this statement inserted: rowcount is -1 on PostgreSQL when SQLAlchemy
@@ -96,5 +99,6 @@ def insert_many(session: Session, rows: Sequence[SQLModel], *, key: str) -> set[
         parameters = [
             {name: getattr(row, name) for name in columns} for row in rows[start : start + INSERT_CHUNK]
         ]
+        check_values(table, parameters)
         inserted.update(session.execute(statement, parameters).scalars())
     return inserted

@@ -33,7 +33,23 @@ Facts about apprise 2.0.1 this module relies on (checked on this machine):
   them: json:// and chat plugins take attachments too, but would post the bytes to a webhook, so they
   get the text and a line saying the files come by e-mail;
 - a refused SMTP connection fails in ≈ 0.05 s; a server that never answers takes 15 s unless the URL
-  carries ``cto``/``rto`` (connect/read timeouts), which mail targets get (3 s) when they have none.
+  carries ``cto``/``rto`` (connect/read timeouts), which mail targets get (3 s) when they have none;
+- ``notify()`` says only yes or no. Why a send failed is in apprise's own log (logger ``apprise``), at
+  WARNING: "Connection error while submitting email …" and "A Connection error occurred sending …"
+  when the server could not be reached, "… error=503." with the HTTP status a server answered,
+  "Sending email to "…" failed." when a reachable mail server refused the message (a 550 to RCPT). So
+  each send captures those records and classifies the failure (``SendResult.channel_down``): the
+  channel could not be reached (no connection, a timeout, an HTTP status other than 400, 413, 414 or
+  422) → the channel is paused and the message waits without spending an attempt; anything else is
+  the message's own rejection and counts against it;
+- a mail server is probed without sending anything through apprise's own SMTP controller (connect,
+  STARTTLS or SSL as the URL says, log in), with the host, port, mode and credentials the plugin parsed
+  from the URL.
+
+Every target names its channel (``Target.channel``, no credential): the mail server
+(``e-post mailto://host:port``), or the webhook's scheme, host and path. With no
+``SAMORDNA_MAIL_URL`` a person reachable only by e-mail gets an unconfigured mail target: delivery
+holds such messages instead of failing them.
 """
 
 from __future__ import annotations
@@ -43,9 +59,11 @@ import logging
 import mimetypes
 import os
 import re
+import smtplib
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
@@ -60,6 +78,8 @@ from apprise.exception import AppriseException
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="'imghdr' is deprecated", category=DeprecationWarning)
     import apprise.utils.pgp
+    from apprise.plugins.email.base import NotifyEmail
+    from apprise.plugins.email.smtp import AppriseSMTPController
 import apprise.plugins.email.base as apprise_email
 
 from core.settings import Settings
@@ -71,7 +91,13 @@ logger = logging.getLogger(__name__)
 
 MAIL_SCHEMES = frozenset({"mailto", "mailtos"})
 MAIL_TIMEOUT_SECONDS = "3"
+MAIL_UNCONFIGURED = "e-post (SAMORDNA_MAIL_URL saknas)"
 _PLACEHOLDER = re.compile(r"\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+_HTTP_STATUS = re.compile(r"error=(\d{3})")
+# HTTP answers that refuse this message's content, not the channel: the rest (401, 403, 404, 429, 5xx,
+# …) would refuse every message alike.
+_MESSAGE_STATUSES = frozenset({400, 413, 414, 422})
+_UNREACHABLE = ("connection error", "timed out", "timeout")
 
 # The plain-text part of the mail being sent in this context, if we wrote one (see the docstring).
 _PLAIN_TEXT: contextvars.ContextVar[str | None] = contextvars.ContextVar("samordna_plain_text", default=None)
@@ -98,6 +124,10 @@ class Target:
     # A Swedish configuration error found while building the target (an unset secret, an unreadable
     # URL); a target with an error is not sent to, and its send fails with this text.
     error: str = ""
+    # The channel the target is sent through (DeliveryChannel.key); never holds a credential.
+    channel: str = ""
+    # E-mail while SAMORDNA_MAIL_URL is not set: delivery holds the message, nothing is sent or failed.
+    unconfigured: bool = False
 
     def __str__(self) -> str:
         return self.label
@@ -109,16 +139,44 @@ class SendResult:
 
     ok: bool
     detail: str
+    # The channel itself could not be reached (or refused every message alike): the message waits for
+    # it without spending an attempt. False for a message the channel refused.
+    channel_down: bool = False
 
 
 def targets_for(person: Person, settings: Settings, *, reply_to: str = "") -> list[Target]:
-    """The person's e-mail (through ``settings.mail_url``, if set, with ``reply_to`` as its Reply-To)
-    followed by their other targets."""
+    """The person's e-mail (through ``settings.mail_url``, with ``reply_to`` as its Reply-To) followed
+    by their other targets. Without a mail URL, a person reachable only by e-mail gets an unconfigured
+    mail target (held, not failed)."""
     found: list[Target] = []
-    if settings.mail_url and person.email:
+    if person.email and settings.mail_url:
         found.append(mail_target(settings.mail_url, person.email, reply_to=reply_to))
+    elif person.email and not person.notify_targets:
+        found.append(unconfigured_mail_target(person.email))
     found.extend(notify_target(url) for url in person.notify_targets)
     return found
+
+
+def unconfigured_mail_target(recipient: str) -> Target:
+    """E-mail to ``recipient`` while no mail server is configured: a target delivery holds."""
+    return Target(
+        url="",
+        label=f"mailto://(ingen e-postserver)/{recipient}",
+        is_mail=True,
+        error="konfigurationsfel: SAMORDNA_MAIL_URL är inte satt, så e-post kan inte skickas",
+        channel=MAIL_UNCONFIGURED,
+        unconfigured=True,
+    )
+
+
+def mail_channel(mail_url: str) -> str:
+    """The channel key of the mail server ``mail_url`` names: scheme, host and port, no credential."""
+    parts = urlsplit(mail_url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"e-post {parts.scheme}://{parts.hostname or '?'}{port}"
 
 
 def fallback_targets(coordinators: list[Person], settings: Settings) -> list[Target]:
@@ -142,7 +200,9 @@ def mail_target(mail_url: str, recipient: str, *, reply_to: str = "") -> Target:
     query = "&".join(part for part in (parts.query, *extra) if part)
     label = f"{parts.scheme}://{parts.hostname or '?'}/{recipient}"
     url, missing = resolve_secrets(urlunsplit(parts._replace(query=query)))
-    return Target(url=url, label=label, is_mail=True, error=_missing_error(missing))
+    return Target(
+        url=url, label=label, is_mail=True, error=_missing_error(missing), channel=mail_channel(mail_url)
+    )
 
 
 def notify_target(raw_url: str) -> Target:
@@ -150,19 +210,20 @@ def notify_target(raw_url: str) -> Target:
     scheme = urlsplit(raw_url).scheme or "?"
     url, missing = resolve_secrets(raw_url)
     if missing:
-        return Target(url=url, label=f"{scheme}://", error=_missing_error(missing))
+        return Target(url=url, label=f"{scheme}://", error=_missing_error(missing), channel=f"{scheme}://")
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return Target(
             url=url,
             label=f"{scheme}://",
             error=f"konfigurationsfel: apprise kan inte tolka adressen ({scheme}://…)",
+            channel=f"{scheme}://",
         )
     # apprise's privacy form masks passwords and tokens; drop the query and any user part as well.
     private = urlsplit(str(plugin.url(privacy=True)))  # type: ignore[no-untyped-call]  # apprise's url() is unannotated
     host = private.netloc.rpartition("@")[2]
-    label = urlunsplit((private.scheme, host, private.path, "", ""))
-    return Target(url=url, label=label[:300], is_mail=private.scheme in MAIL_SCHEMES)
+    label = urlunsplit((private.scheme, host, private.path, "", ""))[:300]
+    return Target(url=url, label=label, is_mail=private.scheme in MAIL_SCHEMES, channel=label)
 
 
 def resolve_secrets(url: str) -> tuple[str, list[str]]:
@@ -259,17 +320,91 @@ def _send(
     else:
         body, body_format = body_text, apprise.NotifyFormat.TEXT
     token = _PLAIN_TEXT.set(body_text if body_format == apprise.NotifyFormat.HTML and body_text else None)
-    try:
-        result = notifier.notify(body=body, title=subject, body_format=body_format, attach=attach)
-    except Exception as error:  # noqa: BLE001 - any failure inside apprise is a failed send to retry
-        return SendResult(ok=False, detail=f"oväntat fel i apprise ({type(error).__name__})")
-    finally:
-        _PLAIN_TEXT.reset(token)
+    with _apprise_warnings() as warnings_seen:
+        try:
+            result = notifier.notify(body=body, title=subject, body_format=body_format, attach=attach)
+        except Exception as error:  # noqa: BLE001 - any failure inside apprise is a failed send to retry
+            return SendResult(ok=False, detail=f"oväntat fel i apprise ({type(error).__name__})")
+        finally:
+            _PLAIN_TEXT.reset(token)
     if result:
         return SendResult(ok=True, detail="levererat")
     status = getattr(result, "status", None)
     if status == apprise.AppriseResultStatus.NOMATCH:
         return SendResult(ok=False, detail="konfigurationsfel: adressen motsvarar ingen tjänst i apprise")
     if status == apprise.AppriseResultStatus.TIMEOUT:
-        return SendResult(ok=False, detail="tidsgränsen gick ut innan mottagaren svarade")
+        return SendResult(ok=False, detail="kanalen kunde inte nås: tidsgränsen gick ut", channel_down=True)
+    return classify_failure(warnings_seen)
+
+
+def classify_failure(warnings_seen: Sequence[str]) -> SendResult:
+    """A failed send, judged from what apprise logged (module docstring): the channel down, or the
+    message refused."""
+    text = " ".join(warnings_seen).casefold()
+    status = _HTTP_STATUS.search(text)
+    if status is not None:
+        code = int(status.group(1))
+        if code in _MESSAGE_STATUSES:
+            return SendResult(ok=False, detail=f"mottagaren tog inte emot meddelandet (svar {code})")
+        return SendResult(
+            ok=False, detail=f"kanalen kunde inte nås: servern svarade {code}", channel_down=True
+        )
+    if any(marker in text for marker in _UNREACHABLE):
+        return SendResult(ok=False, detail="kanalen kunde inte nås: ingen anslutning", channel_down=True)
+    if "sending email to" in text or "was refused" in text:
+        return SendResult(ok=False, detail="mottagaren tog inte emot meddelandet (e-postservern nekade det)")
     return SendResult(ok=False, detail="mottagaren tog inte emot meddelandet (nekat eller inte nåbart)")
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _apprise_warnings() -> Iterator[list[str]]:
+    """The WARNING records apprise logs inside the block (its logger at WARNING at least meanwhile)."""
+    apprise_logger = logging.getLogger("apprise")
+    collect = _Collect()
+    previous = apprise_logger.level
+    if not apprise_logger.isEnabledFor(logging.WARNING):
+        apprise_logger.setLevel(logging.WARNING)
+    apprise_logger.addHandler(collect)
+    try:
+        yield collect.messages
+    finally:
+        apprise_logger.removeHandler(collect)
+        apprise_logger.setLevel(previous)
+
+
+def probe(target: Target) -> SendResult | None:
+    """A health probe of the target's channel that sends nothing: for e-mail, connect to the mail server
+    as apprise would (STARTTLS or SSL, log in) and leave again. None for a channel without a probe: a
+    webhook is probed by its next real send."""
+    if not target.is_mail or target.error:
+        return None
+    plugin = apprise.Apprise.instantiate(target.url)
+    if not isinstance(plugin, NotifyEmail):
+        return SendResult(
+            ok=False, detail="konfigurationsfel: apprise kan inte tolka adressen", channel_down=True
+        )
+    try:
+        with AppriseSMTPController(
+            host=plugin.smtp_host,
+            port=int(plugin.port or 0),
+            secure_mode=plugin.secure_mode or "",
+            user=plugin.user,
+            password=plugin.password,
+            verify_certificate=plugin.verify_certificate,
+            socket_connect_timeout=int(plugin.socket_connect_timeout or 3),
+        ):
+            pass
+    except (OSError, smtplib.SMTPException, RuntimeError, AppriseException) as error:
+        return SendResult(
+            ok=False, detail=f"e-postservern svarar inte ({type(error).__name__})", channel_down=True
+        )
+    return SendResult(ok=True, detail="e-postservern svarar")

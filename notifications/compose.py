@@ -62,7 +62,7 @@ from core.web_secret import WebSecretError
 from models.directory import Person
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
-from models.outbox import MessageKind, OutboxMessage, message_ids_by_key
+from models.outbox import MessageKind, MessageState, OutboxMessage, message_ids_by_key
 from models.records import Event, insert_many
 from models.responsibility import bra_coordinator
 from models.rhythm import rhythm_from_json
@@ -76,6 +76,7 @@ __all__ = [
     "AdoptionSummary",
     "Contact",
     "DigestItem",
+    "DigestMergeError",
     "EscalationGroup",
     "EscalationNotice",
     "LateMeasure",
@@ -89,6 +90,7 @@ __all__ = [
     "escalation_key",
     "escalation_subject",
     "group_escalations",
+    "merge_digests",
     "render_digest",
     "render_escalation",
     "render_escalations",
@@ -845,3 +847,85 @@ def enqueue_messages(
     events = _write(session, Reminder, digests, as_of) + _write(session, Escalation, escalations, as_of)
     session.flush()
     return events
+
+
+# ---------------------------------------------------------------------------------------------------
+# Merging digests a channel kept waiting
+
+
+class DigestMergeError(RuntimeError):
+    """One of the digests to merge was taken by another process first: the merge is undone."""
+
+
+def merge_digests(session: Session, digests: Sequence[OutboxMessage], as_of: date, now: datetime) -> int:
+    """Replace ``digests`` (one person's, all PENDING, none delivered anywhere) by one digest of their
+    still-open tasks as of ``as_of``; how many were replaced (0 when they were not all written here).
+
+    The merged digest keeps the earliest ``created_at`` of those it replaces, so delivery marks it as
+    delayed; its key is ``sammandrag:<person>:<as_of>:samlat:<smallest id>``. The reminders move to it,
+    and the replaced digests become OBSOLETE ("sammanslaget i #N"). If any of them is no longer
+    PENDING, DigestMergeError is raised and the caller's transaction must be rolled back. Never commits.
+    """
+    ids = [digest.id or 0 for digest in digests]
+    rows = session.exec(
+        select(Reminder, Task)
+        .join(Task, col(Task.id) == col(Reminder.task_id))
+        .where(col(Reminder.outbox_message_id).in_(ids))
+        .order_by(col(Reminder.id))
+    ).all()
+    if {reminder.outbox_message_id for reminder, _task in rows} != set(ids):
+        return 0  # a digest not composed from reminders (or already emptied): leave them as they are
+    person = session.get(Person, digests[0].recipient_person_id)
+    if person is None:
+        return 0
+    replaced = session.execute(
+        sa.update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.state) == MessageState.PENDING)
+        .values(state=MessageState.OBSOLETE, last_error="sammanslaget i ett senare sammandrag")
+        .execution_options(synchronize_session=False)
+    )
+    if replaced.rowcount != len(ids):  # type: ignore[attr-defined]
+        raise DigestMergeError
+    tasks = {task.id: task for _reminder, task in rows if task.state == TaskState.OPEN}
+    if not tasks:
+        return len(ids)  # everything they were about is done: nothing to send
+    # The merged digest carries what the ones it replaces carried: the link and the coordinator.
+    maker = _settings_link_maker()
+    coordinator = bra_coordinator(session, digests[0].municipality_id)
+    links = personal_links(session, maker, digests[0].municipality_id, [person.id or 0], now) if maker else {}
+    link = links.get(person.id or 0)
+    rendered = render_digest(
+        person.name,
+        as_of,
+        [_item(task, as_of, linked=link is not None) for task in tasks.values()],
+        link=link,
+        coordinator=Contact(coordinator.name, coordinator.email) if coordinator is not None else None,
+    )
+    key = bounded_key(f"sammandrag:{person.id}:{as_of.isoformat()}:samlat:{min(ids)}")
+    message = OutboxMessage(
+        municipality_id=digests[0].municipality_id,
+        dedupe_key=key,
+        kind=MessageKind.DIGEST,
+        recipient_person_id=person.id,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        created_at=min(digest.created_at for digest in digests),
+        next_attempt_at=now,
+        reply_to=digests[0].reply_to,
+    )
+    insert_many(session, [message], key="dedupe_key")
+    merged_id = message_ids_by_key(session, [key])[key]
+    session.execute(
+        sa.update(Reminder)
+        .where(col(Reminder.outbox_message_id).in_(ids))
+        .values(outbox_message_id=merged_id)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .values(last_error=f"sammanslaget i #{merged_id}")
+        .execution_options(synchronize_session=False)
+    )
+    return len(ids)

@@ -528,7 +528,7 @@ def docx_blocks(text: str, charts_png: dict[str, bytes]) -> list[word.Block]:
 
 def plain_text(text: str) -> str:
     """The same line template as plain text for a mail or a terminal: headings underlined, ``|`` rows
-    as an aligned table (``samordna.text.text_table``), bullets kept, pictures and page marks left out,
+    as an aligned table (``core.text.text_table``), bullets kept, pictures and page marks left out,
     never more than one blank line in a row."""
     out: list[str] = []
     table: list[list[str]] = []

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlmodel import Session, col, select
 
+from documents.spreadsheet import text_cells_only
 from models.indicator import Indicator
 from models.municipality import Municipality
 from models.plan import ActionPlan, Cause, Measure, Problem, SituationAssessment, focus_areas
@@ -186,6 +187,7 @@ def export_plan_xlsx(session: Session, plan_id: int, *, created: datetime) -> by
         sheet.append(["Indikator", "Källa", "Enhet", "Fokusområde"])
         for indicator in linked:
             sheet.append([indicator.name, indicator.source, indicator.unit, titles[indicator.focus_area_id]])
+    text_cells_only(workbook)  # a measure text beginning with "=" stays text (and re-imports as written)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

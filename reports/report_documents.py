@@ -3,7 +3,7 @@
 Charts are PNGs from ``documents.charts``: in HTML as data URIs (the page carries everything inside
 itself), in DOCX as pictures. The words come from templates under ``templates/reports/``; the DOCX
 column headings are the HTML's, from ``COLUMNS``. Numbers are Swedish ("31,5 procent") and the
-half-year is named in words ("andra halvåret 2025"), through ``samordna.text``.
+half-year is named in words ("andra halvåret 2025"), through ``core.text``.
 
 The DOCX is laid out for filing: a contents list after the introduction, the rule table and the
 overview in portrait, the focus areas (one wide table of measures each, with the measure's text given

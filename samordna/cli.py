@@ -32,7 +32,9 @@ from importers.problems import ImportFailedError
 from models import db
 from models.municipality import find_municipality, list_municipalities
 from models.plan import plans
-from samordna import cli_est, cli_reports, cli_sspf, cli_web
+from models.validation import StoredValueError
+from notifications.health import configuration_errors, configuration_warnings
+from samordna import cli_est, cli_outbox, cli_reports, cli_sspf, cli_web
 from samordna.cli_common import (
     EXAMPLES,
     KOMMUN_OPTION,
@@ -82,6 +84,14 @@ def init(ctx: click.Context) -> None:
     db.migrate(settings.database_url)
     engine = engine_of(ctx)
     click.echo(f"Databasen är klar (schema {db.current_revision(engine)}): {_safe_url(engine)}")
+    for warning in configuration_warnings(settings):
+        click.echo(f"Varning: {warning}", err=True)
+    if errors := configuration_errors(settings):
+        raise UserError(" ".join(errors))
+    # An upgrade seals the audit log as it stands (its entries from before the audit key have no MAC).
+    from notifications.audit_anchor import publish_anchor  # noqa: PLC0415 - apprise only here
+
+    publish_anchor(engine, settings, clock.now(), force=True)
 
 
 def _safe_url(engine: sa.Engine) -> str:
@@ -573,6 +583,7 @@ def serve_command(ctx: click.Context, port: int) -> None:
                 home=start.home,
                 own_server=start.own_server,
                 deployments=start.deployments,
+                crashed=start.crashed,
             ),
             nl=False,
         )
@@ -585,6 +596,7 @@ cli_est.register(cli)
 cli_reports.register(cli, plan)
 cli_sspf.register(cli)
 cli_web.register(cli)
+cli_outbox.register(cli)
 
 
 def _crash_log(settings: Settings) -> Path:
@@ -607,6 +619,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except DomainError as error:
         click.echo(f"Fel: {error}", err=True)
+        return 1
+    except StoredValueError as error:
+        click.echo(render("cli/stored_value_error.txt.j2", problems=error.problems), err=True, nl=False)
         return 1
     except click.Abort:
         click.echo("Avbrutet.", err=True)

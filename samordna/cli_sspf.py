@@ -35,6 +35,7 @@ from services import sspf as service
 from services.sspf import Acting, SspfCall
 
 T = TypeVar("T")
+CHAIN_BROKEN = 3  # `sspf logg`'s exit code when the chain, an anchor or a trigger shows tampering
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,14 +542,19 @@ def role_list(ctx: click.Context) -> None:
 @click.option("--till", metavar="DATUM", help="Sista dagen (standard: sista dagen förra månaden).")
 @click.pass_context
 def log_review(ctx: click.Context, fran: str | None, till: str | None) -> None:
-    """Loggkontroll: läsningar per användare och ärende, läsningar utanför uppdrag, nekade försök."""
+    """Loggkontroll: läsningar per användare och ärende, utanför uppdrag, nekade försök, och kedjan
+    kontrollerad mot nyckeln, ankarna och spärrarna (slutkod 3 om något är brutet)."""
     start, end = _day(fran, "--fran"), _day(till, "--till")
+    intact: list[bool] = []
 
     def work(call: SspfCall) -> str:
         report, first, last = service.review_log(call, start, end)
+        intact.append(report.chain.intact)
         return render("sspf/log_review.txt.j2", report=report, start=first, end=last)
 
     _run(ctx, "logg", "loggkontroll", work)
+    if intact and not intact[0]:
+        ctx.exit(CHAIN_BROKEN)
 
 
 @sspf.group("nyckel", cls=SwedishGroup)

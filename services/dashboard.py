@@ -31,7 +31,7 @@ from models.responsibility import responsible_person
 from models.rhythm import rhythm_from_json
 from models.task import Reminder, Task, TaskKind, TaskState
 from models.working_days import previous_working_day, working_days_between
-from notifications.requeue import requeue_message
+from notifications.outbox_admin import requeue_message
 from reports.est_agenda import (
     EstAgenda,
     compile_agenda,
@@ -344,10 +344,7 @@ def resend_message(
     session: Session, municipality: Municipality, message_id: int, now: datetime
 ) -> OutboxMessage:
     """Send a failed message of the kommun, or one whose fate is unknown, again (``requeue_message``)."""
-    message = session.get(OutboxMessage, message_id)
-    if message is None or message.municipality_id != municipality.id:
-        raise NotFoundError(f"Meddelande {message_id} finns inte i utkorgen för {municipality.name}.")
-    return requeue_message(session, message_id, now)
+    return requeue_message(session, message_id, now, municipality_id=municipality.id)
 
 
 @dataclass(frozen=True, slots=True)

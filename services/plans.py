@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from core import clock
 from core.errors import NotFoundError
+from documents.spreadsheet import csv_text
 from importers.directory_import import import_directory_file
 from importers.plan_draft import PlanFacts
 from importers.plan_import import ImportReport, import_plan_file
@@ -199,7 +200,8 @@ def register_csv(rows: list[dict[str, Any]]) -> str:
             value = row[column]
             if isinstance(value, list):
                 value = ", ".join(item["namn"] if isinstance(item, dict) else str(item) for item in value)
-            cells.append("" if value is None else value)
+            # Imported text is never a formula to the spreadsheet that opens the file.
+            cells.append("" if value is None else csv_text(value))
         writer.writerow(cells)
     return buffer.getvalue()
 

@@ -24,7 +24,7 @@ from core.errors import DomainError, InvalidInputError
 from core.settings import Settings
 from cycles.sspf import run_sspf_cycle
 from models import audit
-from models.audit import AuditAction, AuditRecord, AuditWriteError, LogReview
+from models.audit import AuditAction, AuditKeyError, AuditKeys, AuditRecord, AuditWriteError, LogReview
 from models.crypto import Keyring, KeyringError
 from models.db import transaction
 from models.directory import Organisation, Person, find_organisation, organisations, person_by_email, persons
@@ -74,6 +74,7 @@ from models.sspf_access import AccessDeniedError, User, identify, require_case, 
 from models.task import Task, TaskKind, TaskState
 from models.types import utcnow
 from models.working_days import previous_working_day
+from notifications.audit_anchor import publish_anchor, read_anchors
 from services.municipalities import resolve_municipality
 
 T = TypeVar("T")
@@ -127,6 +128,10 @@ class SspfCall:
     def keys(self) -> Keyring:
         return Keyring.from_settings(self.settings)
 
+    @cached_property
+    def audit_keys(self) -> AuditKeys | None:
+        return audit_keys_of(self.settings)
+
     def log(
         self,
         action: AuditAction,
@@ -149,6 +154,7 @@ class SspfCall:
                 case_code=case.code if case else "",
                 detail=detail,
             ),
+            keys=self.audit_keys,
         )
 
     def case(self, code: str) -> SspfCase:
@@ -178,24 +184,38 @@ def run_audited(
     """Run ``work`` in one transaction with its audit entries; a refusal is logged in its own."""
     purpose = acting.purpose or default_purpose
     municipality_id = 0
+    audit_keys_of(settings)  # a malformed audit key is a Swedish error before any work
     try:
         with transaction(engine) as session:
             municipality = resolve_municipality(session, acting.kommun, default=settings.kommun)
             municipality_id = municipality.id or 0
             user = identify(session, municipality_id, acting.email)
             call = SspfCall(session, municipality, user, command, purpose, settings, clock.today())
-            return work(call)
+            result = work(call)
     except AccessDeniedError as denied:
-        _log_refusal(engine, acting, municipality_id, command, purpose, denied)
+        _log_refusal(engine, settings, acting, municipality_id, command, purpose, denied)
+        publish_anchor(engine, settings, clock.now())
         raise SspfRefusedError(f"Nekad: {denied}") from None
     except AuditWriteError:
         raise SspfAuditFailedError(AUDIT_FAILED) from None
     except KeyringError as error:
         raise DomainError(_sentence(str(error))) from None
+    # The chain is anchored outside the database when an anchor is due (notifications/audit_anchor.py).
+    publish_anchor(engine, settings, clock.now())
+    return result
+
+
+def audit_keys_of(settings: Settings) -> AuditKeys | None:
+    """The keys that seal audit entries (SAMORDNA_AUDIT_KEYS or its key file), None when unset."""
+    try:
+        return AuditKeys.from_settings(settings)
+    except AuditKeyError as error:
+        raise DomainError(_sentence(str(error))) from None
 
 
 def _log_refusal(
     engine: sa.Engine,
+    settings: Settings,
     acting: Acting,
     municipality_id: int,
     command: str,
@@ -221,6 +241,7 @@ def _log_refusal(
                     case_code=denied.case_code,
                     detail=str(denied)[:300],
                 ),
+                keys=audit_keys_of(settings),
             )
     except AuditWriteError:
         raise SspfAuditFailedError(AUDIT_FAILED) from None
@@ -903,8 +924,21 @@ def review_log(call: SspfCall, start: date | None, end: date | None) -> tuple[Lo
     last_month_end = first_of_month - ONE_DAY
     start = start or last_month_end.replace(day=1)
     end = end or last_month_end
-    report = audit.log_review(call.session, call.municipality_id, midnight(start), midnight(end + ONE_DAY))
-    call.log(AuditAction.ADMINISTRATION, detail=f"loggkontroll {start.isoformat()}–{end.isoformat()}")
+    anchors, anchor_problems = read_anchors(call.settings.audit_anchor_file)
+    report = audit.log_review(
+        call.session,
+        call.municipality_id,
+        midnight(start),
+        midnight(end + ONE_DAY),
+        keys=call.audit_keys,
+        anchors=anchors,
+        anchor_problems=anchor_problems,
+    )
+    verdict = "obruten" if report.chain.intact else f"BRUTEN ({len(report.chain.breaks)})"
+    call.log(
+        AuditAction.ADMINISTRATION,
+        detail=f"loggkontroll {start.isoformat()}–{end.isoformat()}: kedjan {verdict}",
+    )
     return report, start, end
 
 

@@ -10,13 +10,12 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from flows.orchestration import run_cycle
 from flows.simulation import STOCKHOLM, SimulationOptions, answer_tasks, scheduled_instants
 from models.db import transaction
 from models.municipality import find_municipality
 from models.working_days import is_working_day
 from samordna.cli_common import PREFECT_YAML
-from services.cycles import CYCLES
+from services.cycles import CYCLES, run_cycle
 
 
 def simulate_in_place(engine: sa.Engine, code: str, start: date, end: date, seed: int = 1) -> None:

@@ -2,7 +2,8 @@
 
 ``SmtpServer`` runs aiosmtpd's ``Controller`` on 127.0.0.1 at a free port and keeps every message it
 accepts, parsed as ``email.message.EmailMessage``; it can be stopped and started again on the same port
-(a mail server that is down). ``WebhookReceiver`` is a threaded ``http.server`` that keeps the JSON
+(a mail server that is down), and can refuse chosen recipients with a 550 (a mailbox that does not
+exist). ``WebhookReceiver`` is a threaded ``http.server`` that keeps the JSON
 body of every POST.
 """
 
@@ -33,6 +34,14 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, _server: SMTP, _session: Session, envelope: Envelope, address: str, _options: list[str]
+    ) -> str:
+        if address.casefold() in self.server.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         content = envelope.content if isinstance(envelope.content, bytes) else b""
         parsed = email.message_from_bytes(content, policy=policy.default)
@@ -45,9 +54,16 @@ class _Handler:
 class SmtpServer:
     """An aiosmtpd server on 127.0.0.1 that stores what it receives. Use as a context manager."""
 
-    def __init__(self, port: int | None = None, *, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        credentials: tuple[str, str] | None = None,
+        refuse: frozenset[str] = frozenset(),
+    ) -> None:
         self.port = port or free_port()
         self.credentials = credentials  # when set: AUTH offered, only this login accepted
+        self.refuse = frozenset(address.casefold() for address in refuse)  # RCPT TO answered with 550
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
         self._controller: Controller | None = None

@@ -57,6 +57,7 @@ class Seeded:
 def keys(monkeypatch: pytest.MonkeyPatch) -> str:
     key = Fernet.generate_key().decode()
     monkeypatch.setenv("SAMORDNA_SSPF_KEYS", key)
+    monkeypatch.setenv("SAMORDNA_AUDIT_KEYS", Fernet.generate_key().decode())
     monkeypatch.delenv("SAMORDNA_ANVANDARE", raising=False)
     return key
 

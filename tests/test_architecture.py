@@ -47,7 +47,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # Charts, calendars and Word files turn plain values into bytes: they know no layer at all.
     "documents": frozenset(),
     "models": frozenset({"core"}),
-    "importers": frozenset({"core", "models"}),
+    # Importers read files in, and write the sheets people fill in (through documents/).
+    "importers": frozenset({"core", "models", "documents"}),
     "notifications": frozenset({"core", "models", "documents"}),
     "cycles": frozenset({"core", "models", "importers", "notifications", "documents"}),
     "reports": frozenset({"core", "models", "importers", "notifications", "documents", "cycles"}),

@@ -11,9 +11,11 @@ import multiprocessing
 import os
 import random
 import signal
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +27,14 @@ from models.db import make_engine, transaction
 from models.directory import Person
 from models.escalation import Escalation, EscalationReason
 from models.municipality import Municipality
-from models.outbox import DeliveryAttempt, MessageKind, MessageState, OutboxMessage
+from models.outbox import (
+    ChannelState,
+    DeliveryAttempt,
+    DeliveryChannel,
+    MessageKind,
+    MessageState,
+    OutboxMessage,
+)
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from notifications.channels import mail_target, notify_target, send
 from notifications.delivery import LEASE, deliver_due
@@ -236,27 +245,41 @@ def test_json_webhook_target_receives_the_json_body(engine: sa.Engine) -> None:
 
 
 def test_three_days_of_smtp_downtime_lose_nothing_and_duplicate_nothing(engine: sa.Engine) -> None:
-    """SMTP down for 72 simulated hours: attempts back off, and after recovery each message arrives once."""
+    """SMTP down for 72 simulated hours: the mail server is paused and probed with backoff, no message
+    spends an attempt or fails (even with max_attempts=5), and after recovery each message arrives once."""
     kommun, people = setup_people(engine, 3)
     with transaction(engine) as session:
-        ids = [
+        for index, person in enumerate(people):
             add_message(session, kommun, person, f"Uppgift {index} för åtgärd")
-            for index, person in enumerate(people)
-        ]
     server = SmtpServer()  # down: nothing listens on its port yet
-    settings = settings_for(mail_url(server), max_attempts=20, retry_base_seconds=300)
+    settings = settings_for(
+        mail_url(server), max_attempts=5, retry_base_seconds=300, channel_retry_max_seconds=4 * 3600
+    )
     now = START
+    probed: list[datetime] = []
     for _ in range(72):
-        deliver_due(engine, now, settings)
+        if deliver_due(engine, now, settings).probes:
+            probed.append(now)
         now += timedelta(hours=1)
     down = messages(engine)
-    assert {message.state for message in down} == {MessageState.PENDING}
-    first = [attempt.at for attempt in attempts(engine) if attempt.message_id == ids[0]]
-    gaps = [later - earlier for earlier, later in itertools.pairwise(first)]
-    # Hourly passes round each backoff up to the next hour: 5, 10, 20, 40 min → 1 h; then 80 min → 2 h …
-    assert gaps == [timedelta(hours=hours) for hours in (1, 1, 1, 1, 2, 3, 6, 11, 22)]
-    assert len(first) == 10
-    assert all(not attempt.ok for attempt in attempts(engine))
+    assert {(message.state, message.rejections) for message in down} == {(MessageState.PENDING, 0)}
+    # One send found the server down (the first message's); after that the channel was only probed.
+    assert [(attempt.ok, attempt.detail) for attempt in attempts(engine)] == [
+        (False, "kanalen kunde inte nås: ingen anslutning")
+    ]
+    # Probed with backoff: every hourly pass while the pause is under an hour, then ever further
+    # apart up to the four-hour cap.
+    gaps = [later - earlier for earlier, later in itertools.pairwise(probed)]
+    assert gaps == sorted(gaps)
+    assert (gaps[0], gaps[-1]) == (timedelta(hours=1), timedelta(hours=4))
+    assert len(probed) < 25
+    with Session(engine) as session:
+        (channel,) = session.exec(select(DeliveryChannel)).all()
+    assert (channel.key, channel.state, channel.down_since) == (
+        f"e-post mailto://127.0.0.1:{server.port}",
+        ChannelState.PAUSED,
+        START,
+    )
     server.start()
     try:
         for _ in range(72):
@@ -265,44 +288,53 @@ def test_three_days_of_smtp_downtime_lose_nothing_and_duplicate_nothing(engine: 
         subjects = server.subjects()
     finally:
         server.stop()
-    assert subjects == Counter({f"Uppgift {index} för åtgärd": 1 for index in range(3)})
+    # Without a fallback URL the coordinator's notices waited for the mail server too (never failed).
+    server_name = f"E-postservern mailto://127.0.0.1:{server.port}"
+    assert subjects == Counter(
+        {f"Uppgift {index} för åtgärd": 1 for index in range(3)}
+        | {f"Driftstörning: {server_name} kan inte nås": 1, f"{server_name} fungerar igen": 1}
+    )
     assert {message.state for message in messages(engine)} == {MessageState.SENT}
 
 
-def test_last_attempt_failing_marks_failed_and_tells_the_coordinator(engine: sa.Engine) -> None:
-    """With max_attempts=3 and SMTP down, the message becomes FAILED and a fallback message is written."""
+def test_refusals_count_and_the_notice_says_how_many(engine: sa.Engine) -> None:
+    """A mailbox the (reachable) server refuses: each refusal counts, after max_attempts=3 the message is
+    FAILED, and the coordinator's notice says "efter 3 försök" and arrives (by e-mail: the server is up)."""
     kommun, (anna,) = setup_people(engine)
     with transaction(engine) as session:
         message_id = add_message(session, kommun, anna, "Uppgift som inte når fram")
-    settings = settings_for(
-        f"mailto://127.0.0.1:{free_port()}?from={FROM}", max_attempts=3, retry_base_seconds=60
-    )
-    now = START
-    for _ in range(8):
-        deliver_due(engine, now, settings)
-        now += timedelta(hours=1)
+    with SmtpServer(refuse=frozenset({"anna0@example.se"})) as server:
+        settings = settings_for(mail_url(server), max_attempts=3, retry_base_seconds=60)
+        now = START
+        for _ in range(8):
+            deliver_due(engine, now, settings)
+            now += timedelta(hours=1)
+        received = server.received()
     original, *fallbacks = messages(engine)
-    assert (original.state, original.attempts) == (MessageState.FAILED, 3)
-    assert original.last_error.startswith("mailto://127.0.0.1/anna0@example.se: mottagaren tog inte emot")
+    assert (original.state, original.attempts, original.rejections) == (MessageState.FAILED, 3, 3)
+    assert original.last_error == (
+        "mailto://127.0.0.1/anna0@example.se: mottagaren tog inte emot meddelandet (e-postservern nekade det)"
+    )
     (fallback,) = fallbacks
-    assert (fallback.kind, fallback.dedupe_key, fallback.recipient_person_id) == (
+    assert (fallback.kind, fallback.dedupe_key, fallback.recipient_person_id, fallback.state) == (
         MessageKind.FALLBACK,
         f"misslyckat:{message_id}",
         None,
+        MessageState.SENT,
     )
     assert fallback.subject == f"Meddelande #{message_id} kunde inte levereras: Uppgift som inte når fram"
+    assert "nekade det efter 3 försök" in fallback.body_text
     assert "Anna Åberg 0 <anna0@example.se>" in fallback.body_text
-    # The fallback went to the coordinator by e-mail (down as well) and failed without a fallback of its own.
-    assert fallback.state == MessageState.FAILED
-    assert next(attempt.target for attempt in attempts(engine) if attempt.message_id == fallback.id) == (
-        "mailto://127.0.0.1/sara@example.se"
-    )
+    assert [str(mail["To"]) for mail in received] == ["sara@example.se"]
 
 
 def test_fallback_goes_through_the_fallback_url(engine: sa.Engine) -> None:
-    """A recipient without any target fails at once, and the fallback reaches settings.fallback_url."""
+    """A recipient without any address fails at once, and the fallback reaches settings.fallback_url."""
     kommun, (anna,) = setup_people(engine)
     with transaction(engine) as session:
+        person = session.get(Person, anna)
+        assert person is not None
+        person.email = ""
         message_id = add_message(session, kommun, anna, "Uppgift utan adress")
     with WebhookReceiver() as receiver:
         settings = settings_for("", fallback_url=f"json://127.0.0.1:{receiver.port}/reserv")
@@ -311,12 +343,52 @@ def test_fallback_goes_through_the_fallback_url(engine: sa.Engine) -> None:
     original, fallback = messages(engine)
     assert (original.state, original.attempts) == (MessageState.FAILED, 1)
     assert original.last_error == (
-        "(ingen adress): konfigurationsfel: mottagaren har ingen e-postadress "
-        "eller annan kanal (eller e-post saknas)"
+        "(ingen adress): konfigurationsfel: mottagaren har ingen e-postadress eller annan kanal"
     )
     assert (report.failed, report.fallbacks) == (1, 1)
     assert (fallback.dedupe_key, fallback.state) == (f"misslyckat:{message_id}", MessageState.SENT)
     assert [body["title"] for body in receiver.bodies] == [fallback.subject]
+    assert "mottagaren har ingen adress att skicka till" in receiver.bodies[0]["message"]
+
+
+def test_without_a_mail_server_messages_wait_warn_once_and_fail_none(
+    engine: sa.Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No SAMORDNA_MAIL_URL: 60 queued messages to e-mail-only persons stay PENDING over a day of
+    passes, none FAILED, one warning, one notice per kommun by the fallback URL; once a mail server is
+    configured every one arrives once."""
+    kommun, people = setup_people(engine, 12)
+    with transaction(engine) as session:
+        for index in range(60):
+            add_message(session, kommun, people[index % 12], f"Meddelande {index:03}")
+    caplog.set_level(logging.WARNING, logger="notifications.delivery")
+    with WebhookReceiver() as receiver:
+        settings = settings_for(
+            "", fallback_url=f"json://127.0.0.1:{receiver.port}/reserv", messages_per_hour=100
+        )
+        now = START
+        for _ in range(48):
+            report = deliver_due(engine, now, settings)
+            assert report.failed == 0
+            now += timedelta(minutes=30)
+        held = messages(engine)
+        notices = list(receiver.bodies)
+    warnings = [
+        record for record in caplog.records if "SAMORDNA_MAIL_URL är inte satt" in record.getMessage()
+    ]
+    assert len(warnings) == 1
+    assert Counter(message.state for message in held if message.kind != MessageKind.FALLBACK) == Counter(
+        {MessageState.PENDING: 60}
+    )
+    assert [body["title"] for body in notices] == ["E-post är inte konfigurerad: meddelanden väntar"]
+    assert "60 meddelanden till personer som bara nås med e-post väntar" in notices[0]["message"]
+    with SmtpServer() as server:
+        configured = settings_for(mail_url(server), messages_per_hour=100)
+        for _ in range(3):
+            deliver_due(engine, now, configured)
+            now += timedelta(minutes=5)
+        subjects = server.subjects()
+    assert subjects == Counter({f"Meddelande {index:03}": 1 for index in range(60)})
 
 
 def test_storm_guard_sends_ten_now_and_five_in_the_next_hour(engine: sa.Engine) -> None:
@@ -395,7 +467,7 @@ def test_credentials_never_reach_the_database_or_the_logs(
     assert len(receiver.bodies) == 1
     (message,) = messages(engine)
     assert message.state == MessageState.PENDING
-    assert message.last_error.startswith(f"json://127.0.0.1:{dead}/: mottagaren tog inte emot")
+    assert message.last_error == f"json://127.0.0.1:{dead}/: kanalen kunde inte nås: ingen anslutning"
     stored = [message.last_error] + [f"{attempt.target} {attempt.detail}" for attempt in attempts(engine)]
     assert len(stored) == 4
     for secret in ("hemligt", token):
@@ -551,3 +623,73 @@ def test_random_kills_send_no_duplicate_and_lose_nothing(database_url: str) -> N
     assert lost == 0
     assert delivered + unknown == len(rows)
     assert set(subjects) <= {message.subject for message in rows}
+
+
+def test_failed_messages_are_queued_again_when_their_channel_recovers(engine: sa.Engine) -> None:
+    """A message FAILED by refusals within the window is queued again once, by itself, when its mail
+    server comes back after an outage, and then arrives; one outside the window stays FAILED."""
+    kommun, (anna, bo) = setup_people(engine, 2)
+    with transaction(engine) as session:
+        recent = add_message(session, kommun, anna, "Nyligen misslyckat")
+        old = add_message(session, kommun, anna, "Misslyckat för länge sedan", at=START - timedelta(days=10))
+    server = SmtpServer(refuse=frozenset({"anna0@example.se"}))
+    settings = settings_for(mail_url(server), max_attempts=1, requeue_window_hours=72)
+    with server:
+        deliver_due(engine, START - timedelta(days=10), settings)  # the old one fails, ten days ago
+        deliver_due(engine, START, settings)  # the recent one fails now
+    assert [message.state for message in messages(engine)[:2]] == [MessageState.FAILED] * 2
+    with transaction(engine) as session:
+        add_message(session, kommun, bo, "Under avbrottet", at=START + timedelta(hours=1))
+    deliver_due(engine, START + timedelta(hours=1), settings)  # server down: the channel pauses
+    recovered = SmtpServer(port=server.port)  # back, and now it knows Anna's mailbox
+    with recovered:
+        report = deliver_due(engine, START + timedelta(hours=2), settings)
+        deliver_due(engine, START + timedelta(hours=3), settings)
+        subjects = recovered.subjects()
+    states = {message.id: (message.state, message.requeues) for message in messages(engine)}
+    assert (report.recovered, report.requeued) == (1, 1)
+    assert states[recent] == (MessageState.SENT, 1)
+    assert states[old] == (MessageState.FAILED, 0)
+    assert subjects["Nyligen misslyckat"] == 1
+    assert subjects["Under avbrottet"] == 1
+    assert "Misslyckat för länge sedan" not in subjects
+
+
+def test_a_webhook_answering_503_is_paused_and_its_next_send_is_the_probe(engine: sa.Engine) -> None:
+    """HTTP 503 from a webhook pauses that channel (no attempt counted, max_attempts=1 notwithstanding);
+    once the pause is over the next send probes it, and when it answers the message is delivered once."""
+    answers = [503, 503]
+    bodies: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            self.send_response(answers.pop(0) if answers else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        hook = f"json://127.0.0.1:{http.server_address[1]}/hook"
+        kommun, (anna,) = setup_people(engine, targets=[hook])
+        with transaction(engine) as session:
+            add_message(session, kommun, anna, "Via webhook")
+        settings = settings_for("", max_attempts=1, channel_retry_base_seconds=600)
+        first = deliver_due(engine, START, settings)
+        early = deliver_due(engine, START + timedelta(minutes=5), settings)  # paused: not even tried
+        second = deliver_due(engine, START + timedelta(minutes=11), settings)  # the probe: 503 again
+        third = deliver_due(engine, START + timedelta(minutes=35), settings)  # 20 min pause over: 200
+    finally:
+        http.shutdown()
+        http.server_close()
+    (message,) = messages(engine)
+    assert (first.waiting + first.retrying, early.claimed, second.retrying, third.sent) == (1, 0, 1, 1)
+    assert (message.state, message.rejections) == (MessageState.SENT, 0)
+    assert len(bodies) == 3
+    details = [attempt.detail for attempt in attempts(engine)]
+    assert details == ["kanalen kunde inte nås: servern svarade 503"] * 2 + ["levererat"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -122,3 +122,31 @@ def test_chart_renders_in_chromium(tmp_path: Path) -> None:
         page = browser.new_page()
         page.goto(page_file.as_uri())
         assert page.evaluate("document.getElementById('c').naturalWidth") > 300
+
+
+def test_ics_time_zone_covers_the_calendars_span_so_2038_meetings_stay_right() -> None:
+    """26 fortnightly meetings at 09:00 in 2038: read through the VTIMEZONE alone (not the zone's name),
+    every one is at the tz database's instant (icalendar's default rules stop at 2038: 16 were wrong)."""
+    stockholm = ZoneInfo("Europe/Stockholm")
+    first = datetime(2038, 1, 5, 9, 0, tzinfo=stockholm)
+    events = [
+        CalendarEvent(uid=f"est-2080-{n}@samordna", summary="EST-möte", start=first + timedelta(days=14 * n))
+        for n in range(26)
+    ]
+    parsed = icalendar.Calendar.from_ical(
+        ics_calendar(events, name="EST 2038", stamp=datetime(2026, 1, 1, tzinfo=UTC))
+    )
+    (zone,) = parsed.walk("VTIMEZONE")
+    from_vtimezone = zone.to_tz(lookup_tzid=False)
+    starts = [event.decoded("dtstart").replace(tzinfo=None) for event in parsed.walk("VEVENT")]
+    wrong = [
+        local
+        for local in starts
+        if local.replace(tzinfo=from_vtimezone).utcoffset() != local.replace(tzinfo=stockholm).utcoffset()
+    ]
+    assert len(starts) == 26
+    assert wrong == []
+    assert {local.replace(tzinfo=stockholm).utcoffset() for local in starts} == {
+        timedelta(hours=1),
+        timedelta(hours=2),
+    }

@@ -21,10 +21,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from flows.orchestration import run_cycle
 from models.db import make_engine
 from models.working_days import is_working_day
-from services.cycles import CYCLES
+from services.cycles import CYCLES, run_cycle
 
 KILLS = 60
 FIRST_DAY = date(2025, 4, 14)

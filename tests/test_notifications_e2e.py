@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.settings import Settings
-from flows.orchestration import run_cycle
 from flows.simulation import scheduled_instants
 from models.db import make_engine, transaction
 from models.directory import Person
@@ -26,7 +25,7 @@ from models.municipality import find_municipality
 from models.outbox import MessageState, OutboxMessage
 from models.task import Task, TaskKind, TaskState
 from notifications.delivery import deliver_due
-from services.cycles import CYCLES
+from services.cycles import CYCLES, run_cycle
 from services.status import StatusReportCommand, record_status_report
 from tests.conftest import REPO
 from tests.smtp import SmtpServer

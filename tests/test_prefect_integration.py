@@ -14,10 +14,9 @@ import sqlalchemy as sa
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows.orchestration import run_cycle
 from flows.serving import local_server
 from models.db import make_engine
-from services.cycles import CYCLES
+from services.cycles import CYCLES, run_cycle
 from tests.conftest import REPO
 from tests.smtp import free_port
 

@@ -26,8 +26,8 @@ from models.plan import Measure
 from models.task import Task, TaskKind, TaskState
 from models.web import PersonalLink, WebAccount
 from notifications.channels import mail_target
+from notifications.outbox_admin import requeue_message
 from notifications.personal_links import LinkMaker, personal_links
-from notifications.requeue import requeue_message
 from services.accounts import LOCKED, WRONG, current_login, log_in, set_password
 from services.answers import StatusAnswer, answer_status, complete_task, finish_intervention
 from services.links import LinkProblem, LinkRefusedError, open_link, revoke_link
