@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from core.settings import get_settings
 from importers.directory_import import import_directory_file
 from importers.plan_import import import_plan_file
 from models.db import make_engine, migrate, transaction
@@ -145,8 +146,14 @@ class Cli:
             patch.delenv("SAMORDNA_KOMMUN", raising=False)
             for name, value in (env or {}).items():
                 patch.setenv(name, value)
+            # The process-wide settings follow this call's environment, not an earlier test's: a flow
+            # run in-process reads them through get_settings().
+            get_settings.cache_clear()
             self.capsys.readouterr()
-            code = main([str(arg) for arg in args])
+            try:
+                code = main([str(arg) for arg in args])
+            finally:
+                get_settings.cache_clear()
             out, err = self.capsys.readouterr()
         return code, out, err
 
