@@ -24,6 +24,7 @@ from core.settings import TIMEZONE
 
 __all__ = [
     "MINUS",
+    "MONTH_NAMES",
     "NBSP",
     "capitalised",
     "fold",
@@ -39,6 +40,22 @@ __all__ = [
     "swedish_percent",
     "text_table",
 ]
+
+
+MONTH_NAMES = (
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 
 def fold(text: str) -> str:

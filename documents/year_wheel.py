@@ -22,20 +22,6 @@ from matplotlib.projections.polar import PolarAxes
 from documents.charts import PALETTE, _bytes
 from documents.word import text_width_pt
 
-MONTHS = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 A4_INCHES = (8.27, 11.69)
 DPI = 150  # a PNG that prints sharp on A4
 LIST_PT = 8.0
@@ -61,6 +47,7 @@ def _wheel(
     year: int,
     rings: Sequence[str],
     marks: Sequence[WheelMark],
+    months: Sequence[str],
     notes: Mapping[int, str] | None = None,
 ) -> None:
     axes = figure.add_axes((0.14, 0.47, 0.72, 0.45), projection="polar")
@@ -76,7 +63,7 @@ def _wheel(
     axes.grid(visible=True, axis="x", color="#999999")
     for month, start in enumerate(starts):
         end = starts[month + 1] if month < 11 else 2 * math.pi  # noqa: PLR2004 - December
-        axes.text((start + end) / 2, outer + 0.55, MONTHS[month], ha="center", va="center", fontsize=11)
+        axes.text((start + end) / 2, outer + 0.55, months[month], ha="center", va="center", fontsize=11)
     for ring, name in enumerate(rings):
         mine = [mark for mark in marks if mark.ring == ring]
         axes.scatter(
@@ -107,7 +94,7 @@ def _fitted(text: str, width_pt: float) -> str:
     return text.rstrip(" ,:;–") + "…"
 
 
-def _calendar(figure: Figure, marks: Sequence[WheelMark]) -> None:
+def _calendar(figure: Figure, marks: Sequence[WheelMark], months: Sequence[str]) -> None:
     """Four columns of three months: each event as "13  EST-möte 1" with its ring's coloured dot."""
     columns, top, bottom, left = 4, 0.395, 0.03, 0.06
     width = (1 - 2 * left) / columns
@@ -117,7 +104,7 @@ def _calendar(figure: Figure, marks: Sequence[WheelMark]) -> None:
         column, row = (month - 1) % columns, (month - 1) // columns
         x = left + column * width
         y = top - row * height
-        figure.text(x, y, MONTHS[month - 1].capitalize(), fontsize=9.5, fontweight="bold", va="top")
+        figure.text(x, y, months[month - 1].capitalize(), fontsize=9.5, fontweight="bold", va="top")
         lines = _month_lines(marks, month)
         shown = lines if len(lines) <= room else lines[: room - 1]
         for index, mark in enumerate(shown):
@@ -139,14 +126,16 @@ def year_wheel(
     marks: Sequence[WheelMark],
     *,
     title: str,
+    months: Sequence[str],
     fmt: str = "svg",
     notes: Mapping[int, str] | None = None,
 ) -> bytes:
     """The A4 page of ``year``: ``rings`` are the legend names, inside out; each mark a dot on its ring
-    and a line in its month's box. A ring's legend shows its count of marks, or its note when ``notes``
-    has one ("datum saknas" says more than "(0)")."""
+    and a line in its month's box; ``months`` the twelve month names (the caller's words). A ring's
+    legend shows its count of marks, or its note when ``notes`` has one ("datum saknas" says more than
+    "(0)")."""
     figure = Figure(figsize=A4_INCHES, dpi=DPI)
     figure.suptitle(title, y=0.975, fontsize=16)
-    _wheel(figure, year, rings, marks, notes)
-    _calendar(figure, marks)
+    _wheel(figure, year, rings, marks, months, notes)
+    _calendar(figure, marks, months)
     return _bytes(figure, fmt)

@@ -66,6 +66,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final, TypeAlias
 
+from core.text import MONTH_NAMES
+
 __all__ = ["FoldedText", "InvalidDateError", "Period", "fold_text", "parse_period"]
 
 
@@ -151,20 +153,7 @@ _FIRST_YEAR: Final = 1990
 _LAST_YEAR: Final = 2100
 _MONTHS_PER_YEAR: Final = 12
 
-_MONTH_NAMES: Final = (
-    "januari",
-    "februari",
-    "mars",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "augusti",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+_MONTH_NAMES: Final = MONTH_NAMES
 # Full names, three-letter abbreviations and the customary "febr." and "sept.".
 _MONTH_SPELLINGS: Final = {
     **{name: number for number, name in enumerate(_MONTH_NAMES, start=1)},

@@ -23,7 +23,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from core.clock import STOCKHOLM
-from core.text import half_year_name, swedish_date
+from core.text import MONTH_NAMES, half_year_name, swedish_date
 from cycles.est import has_est_group
 from cycles.est_calendar import meeting_at, meeting_cancelled, meeting_date, meeting_note
 from cycles.follow_up import follow_up_occasions
@@ -199,6 +199,7 @@ def wheel_image(
         [ring.value for ring in Ring],
         marks,
         title=f"Årshjul {year}: {municipality.name}",
+        months=MONTH_NAMES,
         fmt=fmt,
         notes={_RING_INDEX[ring]: note for ring, note in (notes or {}).items()},
     )
