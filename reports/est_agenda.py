@@ -115,6 +115,7 @@ class EstAgenda:
     attendance: list[tuple[Participant, bool]] = field(default_factory=list)
     open_after: list[InterventionLine] = field(default_factory=list)
     sequence: int = 0  # the invitation's SEQUENCE
+    bra_name: str = "BRÅ"  # what the kommun calls its local BRÅ (its directory: "Trygghetsrådet", …)
 
     @property
     def present(self) -> list[Participant]:
@@ -235,6 +236,7 @@ def compile_agenda(
         situation=situation,
         decisions=decisions(session, municipality_id, rhythm, number),
         forum_items=forum_items(session, municipality_id, as_of or meeting_day),
+        bra_name=forum_name_of_kind(session, municipality_id, ForumKind.LOCAL_BRA, "BRÅ"),
         stamp=moment_of(as_of or meeting_day),
         note=meeting_note(rhythm, number),
         next_meeting_at=following,

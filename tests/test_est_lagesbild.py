@@ -187,7 +187,11 @@ def test_persisting_problem_makes_exactly_one_escalation(engine: sa.Engine, falu
         agenda = compile_agenda(session, municipality, 7, date(2025, 3, 30))
         # The kommun's own name for its BRÅ, from the directory (issue 14), not a generic "BRÅ".
         assert [(item.area, item.forum) for item in agenda.forum_items] == [("Bojsenburg", "Faluns BRÅ")]
-        assert "EST-3: 6, EST-4: 6, EST-5: 7, EST-6: 6" in render_text(agenda)
+        text = render_text(agenda)
+        assert "EST-3: 6, EST-4: 6, EST-5: 7, EST-6: 6" in text
+        # Its headings too: the section is "Lyfta till Faluns BRÅ …", never a bare "till BRÅ".
+        assert "Lyfta till Faluns BRÅ eller kommunledningen" in text
+        assert "till BRÅ " not in text
     for _ in range(2):
         with transaction(engine) as session:
             municipality = find_municipality(session, "2080")
@@ -227,7 +231,7 @@ def test_decisions_become_tasks_and_the_protocol(falun_cli: Cli) -> None:
     code, out, _ = falun_cli("est", "protokoll", "--kommun", "2080", "--cykel", "6")
     assert code == 0
     decided = out.split("Beslutade insatser\n")[1].split("Öppna insatser efter mötet\n")[0]
-    open_after = out.split("Öppna insatser efter mötet\n")[1].split("Lyfts till BRÅ")[0]
+    open_after = out.split("Öppna insatser efter mötet\n")[1].split("Lyfts till ")[0]
     # One row of an aligned table: the insats, where, who and by when side by side.
     assert re.search(r"\nÖkad närvaro vid +Bojsenburg, +Jonas Ek +2025-04-04\n", decided)
     assert re.search(
