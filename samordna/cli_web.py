@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from urllib.parse import urlsplit
 
 import click
@@ -19,7 +20,7 @@ from core.web_secret import WebSecretError, create_local_secret, link_secret, se
 from models.db import transaction
 from samordna.cli_common import KOMMUN_OPTION, UserError, engine_of, municipality_of, settings_of
 from samordna.clicksv import SwedishGroup
-from services.accounts import set_password
+from services.accounts import account_holder, set_password
 
 APP_FACTORY = "web.app:app_from_environment"
 _TOKEN_IN_PATH = re.compile(r"(/svar/)[A-Za-z0-9_-]+")
@@ -95,14 +96,23 @@ def webb(ctx: click.Context, port: int, host: str, demo: bool) -> None:  # noqa:
 @KOMMUN_OPTION
 @click.pass_context
 def account(ctx: click.Context, epost: str, kommun: str | None) -> None:
-    """Sätt lösenord för BRÅ-samordnaren eller någon med SSPF-roll (frågas två gånger)."""
-    password = click.prompt(
-        "Nytt lösenord (minst 12 tecken)",
-        hide_input=True,
-        confirmation_prompt="Samma lösenord igen",
-        prompt_suffix=": ",
-    )
-    with transaction(engine_of(ctx)) as session:
+    """Sätt lösenord för BRÅ-samordnaren eller någon med SSPF-roll (frågas två gånger; utan terminal
+    läses det två gånger från standard in, en rad var)."""
+    engine = engine_of(ctx)
+    with transaction(engine) as session:
+        account_holder(session, municipality_of(session, ctx, kommun), epost)
+    if sys.stdin.isatty():
+        password: str = click.prompt(
+            "Nytt lösenord (minst 12 tecken)",
+            hide_input=True,
+            confirmation_prompt="Samma lösenord igen",
+            prompt_suffix=": ",
+        )
+    else:  # a script or a pipe: two lines of standard input, never echoed anywhere
+        password, again = (sys.stdin.readline().rstrip("\r\n") for _ in range(2))
+        if password != again:
+            raise UserError("De två lösenorden är inte lika; inget ändrades.")
+    with transaction(engine) as session:
         municipality = municipality_of(session, ctx, kommun)
         person = set_password(session, municipality, epost, password, clock.now())
         name = person.name

@@ -65,11 +65,9 @@ def is_coordinator(person: Person) -> bool:
     return COORDINATOR_ROLE in person.roles
 
 
-def set_password(
-    session: Session, municipality: Municipality, email: str, password: str, now: datetime
-) -> Person:
-    """Give a directory person with a role a password (a new one replaces the old and ends the lock
-    and every session). Raises InvalidInputError in Swedish. Never commits."""
+def account_holder(session: Session, municipality: Municipality, email: str) -> Person:
+    """The directory person ``email`` names, when they may have a login (a role the web pages serve);
+    else InvalidInputError in Swedish. Asked before a password is typed, so nobody types one in vain."""
     person = person_by_email(session, municipality.id or 0, email)
     if person is None or person.id is None:
         raise InvalidInputError(f'"{email}" finns inte i katalogen för {municipality.name}.')
@@ -78,14 +76,24 @@ def set_password(
             f"{person.name} har ingen roll som ger inloggning (bra_samordnare i katalogen, eller en "
             "SSPF-roll): webbsidorna har inget att visa hen. Ansvariga svarar med sin personliga länk."
         )
+    return person
+
+
+def set_password(
+    session: Session, municipality: Municipality, email: str, password: str, now: datetime
+) -> Person:
+    """Give a directory person with a role a password (a new one replaces the old and ends the lock
+    and every session). Raises InvalidInputError in Swedish. Never commits."""
+    person = account_holder(session, municipality, email)
+    person_id = person.id or 0
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInputError(f"Lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken.")
     if password.strip() != password or not password.strip():
         raise InvalidInputError("Lösenordet får inte börja eller sluta med mellanslag.")
     hashed = _hasher().hash(password)
-    account = account_of(session, person.id)
+    account = account_of(session, person_id)
     if account is None:
-        account = WebAccount(person_id=person.id, password_hash=hashed, password_set_at=now)
+        account = WebAccount(person_id=person_id, password_hash=hashed, password_set_at=now)
     account.password_hash = hashed
     account.password_set_at = now
     account.failed_attempts = 0

@@ -25,7 +25,7 @@ def parse_day(value: str, what: str, *, pick: Literal["day", "start", "end"] = "
         return date.fromisoformat(text)
     except ValueError:
         if _ISO_LIKE.match(text):
-            raise InvalidInputError(f'{what} "{value}" är inget datum; {HINT}.') from None
+            raise InvalidInputError(f'{what}: "{value}" är inget datum ({HINT}).') from None
     try:
         period = parse_period(text)
     except InvalidDateError as error:

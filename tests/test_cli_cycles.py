@@ -40,7 +40,10 @@ def test_run_through_prefect(falun_cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("run", "daglig", "--as-of", "2025-02-30", "--utan-prefect"), '--as-of "2025-02-30" är inget datum'),
+        (
+            ("run", "daglig", "--as-of", "2025-02-30", "--utan-prefect"),
+            '--as-of: "2025-02-30" är inget datum',
+        ),
         (("run", "daglig", "--kommun", "Atlantis", "--utan-prefect"), 'Kommunen "Atlantis" finns inte'),
         (("simulate", "--from", "2026-01-01", "--to", "2025-01-01"), "--to ligger före --from"),
         (("simulate", "--from", "2025-01-01", "--to", "2040-01-01"), "högst 5 år"),

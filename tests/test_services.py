@@ -94,7 +94,7 @@ def test_a_period_stands_for_a_day_only_where_asked(text: str, pick: str, expect
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("2025-02-30", '--datum "2025-02-30" är inget datum'),
+        ("2025-02-30", '--datum: "2025-02-30" är inget datum'),
         ("30 februari 2026", '--datum: "30 februari 2026" är inget giltigt datum'),
         ("2026-07", '--datum: "2026-07" är inget datum'),
     ],

@@ -303,3 +303,36 @@ def test_samordna_webb_konto_sets_a_password_asked_twice(falun_cli: Cli) -> None
         [account] = session.exec(select(WebAccount)).all()
         assert account.password_hash.startswith("$argon2id$")
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("email", "lines", "message"),
+    [
+        ("okand@example.se", "", '"okand@example.se" finns inte i katalogen för Falun.'),
+        ("anna.lindqvist@example.se", "ett-riktigt-langt-losenord\nett-annat-langt-losenord\n", "inte lika"),
+        ("anna.lindqvist@example.se", "kort\nkort\n", "minst 12 tecken"),
+    ],
+)
+def test_samordna_webb_konto_refuses_before_storing(
+    falun_cli: Cli, email: str, lines: str, message: str
+) -> None:
+    """An unknown person is refused before any password is read; two different or too short passwords
+    are refused; a Swedish message, exit 1, and no account is stored."""
+    done = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "samordna"), "webb", "konto", "--epost", email, "--kommun", "2080"],
+        input=lines,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "SAMORDNA_DATABASE_URL": falun_cli.url,
+            "SAMORDNA_DATA_DIR": str(falun_cli.data_dir),
+            "PATH": "/usr/bin:/bin",
+        },
+    )
+    assert (done.returncode, message in done.stderr, "Traceback" in done.stderr) == (1, True, False)
+    engine = sa.create_engine(falun_cli.url)
+    with Session(engine) as session:
+        assert session.exec(select(WebAccount)).all() == []
+    engine.dispose()
