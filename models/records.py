@@ -8,7 +8,7 @@ flows/: imports run one way, CLI → flows → notifications → models.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -89,16 +89,31 @@ def insert_many(session: Session, rows: Sequence[SQLModel], *, key: str) -> set[
         return set()
     table = rows[0].__table__  # type: ignore[attr-defined]
     columns = [column.name for column in table.columns if not column.primary_key]
+    return insert_values(
+        session, table, [{name: getattr(row, name) for name in columns} for row in rows], key=key
+    )
+
+
+def insert_values(
+    session: Session, table: sa.Table | type[SQLModel], rows: Sequence[Mapping[str, Any]], *, key: str
+) -> set[Any]:
+    """``insert_many`` for rows given as plain values (column → value, the same columns in every row):
+    no ORM object is built, so a sweep writing thousands of rows pays only for the statement.
+
+    ``INSERT … ON CONFLICT (key) DO NOTHING RETURNING key``, a statement per ``INSERT_CHUNK`` rows; the
+    values of ``key`` this call inserted.
+    """
+    if not rows:
+        return set()
+    core: sa.Table = table if isinstance(table, sa.Table) else table.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    insert = postgresql.insert(core) if dialect == "postgresql" else sqlite.insert(core)
     # One compiled statement, executed with many parameter sets: SQLAlchemy batches them into
     # multi-row INSERTs ("insertmanyvalues") and still hands back the RETURNING rows.
-    statement = insert.on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    statement = insert.on_conflict_do_nothing(index_elements=[key]).returning(core.c[key])
     inserted: set[Any] = set()
     for start in range(0, len(rows), INSERT_CHUNK):
-        parameters = [
-            {name: getattr(row, name) for name in columns} for row in rows[start : start + INSERT_CHUNK]
-        ]
-        check_values(table, parameters)
-        inserted.update(session.execute(statement, parameters).scalars())
+        parameters = rows[start : start + INSERT_CHUNK]
+        check_values(core, parameters)
+        inserted.update(session.execute(statement, list(parameters)).scalars())
     return inserted

@@ -8,8 +8,11 @@ practice, so a kommun states only what differs.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import date, time
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -248,9 +251,18 @@ class Rhythm(_Config):
     sspf: SspfRhythm = Field(default_factory=lambda: SspfRhythm(), alias="sspf")  # noqa: PLW0108 - defined below
 
 
-def rhythm_from_json(data: dict[str, object] | None) -> Rhythm:
-    """The stored rhythm, or the defaults when none was given."""
-    return Rhythm.model_validate(data or {})
+def rhythm_from_json(data: Mapping[str, object] | None) -> Rhythm:
+    """The stored rhythm, or the defaults when none was given.
+
+    Rhythms are frozen and most kommuner share one: each distinct rhythm is validated once per process
+    (a national sweep reads 290 of them).
+    """
+    return _validated(json.dumps(data or {}, sort_keys=True, default=str))
+
+
+@lru_cache(maxsize=512)
+def _validated(serialised: str) -> Rhythm:
+    return Rhythm.model_validate(json.loads(serialised))
 
 
 class SspfRhythm(_Config):
