@@ -121,6 +121,11 @@ class PersistingRule(_Config):
     escalate_to: EscalationTarget = Field(default=EscalationTarget.BRA, alias="eskalera_till")
 
 
+# The national EST run goes daily at 22:00 (prefect.yaml) and judges the day's meeting as held: a
+# meeting must have begun by then.
+LATEST_MEETING_TIME = time(22, 0)
+
+
 class EstRhythm(_Config):
     """EST: a meeting every ``interval_days`` from ``first_meeting`` at ``meeting_time`` local time."""
 
@@ -159,6 +164,9 @@ class EstRhythm(_Config):
 
     @model_validator(mode="after")
     def _unique_keys(self) -> EstRhythm:
+        if self.meeting_time > LATEST_MEETING_TIME:
+            # The national EST run (prefect.yaml) goes at 22:00 and treats the day's meeting as held.
+            raise ValueError(f"EST-mötet måste börja senast kl. {LATEST_MEETING_TIME:%H:%M} (tid)")
         keys = [category.key for category in self.categories]
         if len(set(keys)) != len(keys):
             raise ValueError("kategoriernas nycklar måste vara unika")

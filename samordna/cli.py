@@ -441,7 +441,7 @@ def demo(ctx: click.Context) -> None:
 
 
 @cli.command("run")
-@click.argument("cykel", type=click.Choice(list(cycle_service.CYCLES)))
+@click.argument("cykel", type=click.Choice(cycle_service.commands()))
 @click.option(
     "--as-of", "as_of", metavar="DATUM", help="Kör som om det vore denna dag (ÅÅÅÅ-MM-DD). Standard: i dag."
 )
@@ -466,7 +466,9 @@ def run_command(
     wanted = kommun_or_default(ctx, kommun)
     codes = cycle_service.kommun_codes(engine, wanted)
     if utan_prefect:
-        totals = cycle_service.run_for_kommuner(engine, cykel, codes, day)
+        totals = cycle_service.run_for_kommuner(
+            engine, cykel, codes, day, chunk_size=settings_of(ctx).run_chunk
+        )
     else:
         configure_prefect(settings_of(ctx))
         from flows.deployments import CYCLE_FLOWS  # noqa: PLC0415 - imports Prefect after configure
