@@ -45,6 +45,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates are part of the release: checking every file's mtime on each render (twice per
+        # digest, thousands of digests in a national sweep) buys nothing.
+        auto_reload=False,
     )
     env.filters["svdatum"] = swedish_date
     env.filters["isodatum"] = iso_date

@@ -81,14 +81,14 @@ from sqlmodel import Session, col, select
 
 from core.clock import moment_of
 from core.text import shorten, swedish_date
-from models.directory import Person
+from models.directory import Person, PersonRow, person_rows
 from models.enums import FINISHED_STATUSES, MeasureStatus
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.est import Intervention, InterventionState
 from models.municipality import Municipality
 from models.outbox import message_ids_by_key
-from models.plan import ActionPlan, Measure, StatusReport, organisations_without_contact
-from models.records import Event, insert_values
+from models.plan import ActionPlan, Measure, StatusReport, organisations_without_contact_by_plan
+from models.records import Event, insert_values, one_of
 from models.responsibility import COORDINATOR_ROLE, MANAGEMENT_ROLE, responsible_persons
 from models.rhythm import ReminderLadder, Rhythm, StalledRules, rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
@@ -369,16 +369,6 @@ def _recipient_part(person: _Named | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _PersonRow:
-    id: int
-    municipality_id: int
-    name: str
-    manager_id: int | None
-    roles: tuple[str, ...]
-    email: str
-
-
-@dataclass(frozen=True, slots=True)
 class _TaskRow:
     id: int
     municipality_id: int
@@ -475,24 +465,24 @@ def _chunks(values: Sequence[Any], size: int = KEY_CHUNK) -> Iterable[Sequence[A
 class _Directory:
     """A kommun's persons; mirrors models.responsibility's look-ups without a query per call."""
 
-    by_id: dict[int, _PersonRow]
-    in_order: list[_PersonRow]  # by name, in the database's order, as models.responsibility sees them
+    by_id: dict[int, PersonRow]
+    in_order: list[PersonRow]  # by name, in the database's order, as models.responsibility sees them
 
     @classmethod
     def load(cls, session: Session, municipality_id: int) -> _Directory:
-        return _directories(session, [municipality_id]).get(municipality_id) or cls({}, [])
+        return _directories(person_rows(session, [municipality_id]), [municipality_id])[municipality_id]
 
-    def person(self, person_id: int | None) -> _PersonRow | None:
+    def person(self, person_id: int | None) -> PersonRow | None:
         return self.by_id.get(person_id) if person_id is not None else None
 
-    def with_role(self, role: str) -> list[_PersonRow]:
+    def with_role(self, role: str) -> list[PersonRow]:
         return [person for person in self.in_order if role in person.roles]
 
-    def coordinator(self) -> _PersonRow | None:
+    def coordinator(self) -> PersonRow | None:
         found = self.with_role(COORDINATOR_ROLE)
         return found[0] if found else None
 
-    def manager_or_coordinator(self, person_id: int | None) -> _PersonRow | None:
+    def manager_or_coordinator(self, person_id: int | None) -> PersonRow | None:
         person = self.person(person_id)
         if person is not None and person.manager_id is not None:
             manager = self.person(person.manager_id)
@@ -500,30 +490,16 @@ class _Directory:
                 return manager
         return self.coordinator()
 
-    def management_or_coordinator(self) -> list[_PersonRow | None]:
-        found: list[_PersonRow | None] = list(self.with_role(MANAGEMENT_ROLE))
+    def management_or_coordinator(self) -> list[PersonRow | None]:
+        found: list[PersonRow | None] = list(self.with_role(MANAGEMENT_ROLE))
         return found or [self.coordinator()]
 
 
-def _directories(session: Session, municipality_ids: Sequence[int]) -> dict[int, _Directory]:
-    """Every person of the kommuner in one query, by kommun and name (models.directory.persons' order)."""
-    by_kommun: dict[int, list[_PersonRow]] = {municipality_id: [] for municipality_id in municipality_ids}
-    for row in session.execute(
-        sa.select(
-            col(Person.id),
-            col(Person.municipality_id),
-            col(Person.name),
-            col(Person.manager_id),
-            col(Person.roles),
-            col(Person.email),
-        )
-        .where(col(Person.municipality_id).in_(municipality_ids))
-        .order_by(col(Person.municipality_id), col(Person.name))
-    ):
-        person_id, municipality_id, name, manager_id, roles, email = row
-        by_kommun[municipality_id].append(
-            _PersonRow(person_id, municipality_id, name, manager_id, tuple(roles or ()), email)
-        )
+def _directories(people: Sequence[PersonRow], municipality_ids: Sequence[int]) -> dict[int, _Directory]:
+    """Each kommun's directory from its persons (``models.directory.person_rows``: by kommun and name)."""
+    by_kommun: dict[int, list[PersonRow]] = {municipality_id: [] for municipality_id in municipality_ids}
+    for person in people:
+        by_kommun[person.municipality_id].append(person)
     return {
         municipality_id: _Directory({person.id: person for person in rows}, rows)
         for municipality_id, rows in by_kommun.items()
@@ -555,6 +531,7 @@ class _Sweep:
     reports: dict[int, list[_ReportRow]]
     open_tasks: list[_TaskRow]
     open_escalations: list[_EscalationRow]
+    people: list[PersonRow] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     # Escalations decided but not yet written: inserted in batches by _write_escalations.
     pending: list[tuple[dict[str, Any], _Planned]] = field(default_factory=list)
@@ -604,7 +581,8 @@ def _load(session: Session, municipality: Municipality, as_of: date) -> _Sweep:
 def _load_many(session: Session, municipalities: Sequence[Municipality], as_of: date) -> _Sweep:
     """The state of every kommun of a sweep, in one query per kind of row whatever their number."""
     ids = [municipality.id or 0 for municipality in municipalities]
-    directories = _directories(session, ids)
+    people = person_rows(session, ids)
+    directories = _directories(people, ids)
     kommuner = {}
     for municipality in municipalities:
         rhythm = rhythm_from_json(municipality.rhythm)
@@ -623,7 +601,9 @@ def _load_many(session: Session, municipalities: Sequence[Municipality], as_of: 
             col(StatusReport.reported_on),
             col(StatusReport.status),
         )
-        .where(col(StatusReport.municipality_id).in_(ids), col(StatusReport.reported_on) <= as_of)
+        .where(
+            one_of(session, col(StatusReport.municipality_id), ids), col(StatusReport.reported_on) <= as_of
+        )
         .order_by(col(StatusReport.measure_id), col(StatusReport.reported_on), col(StatusReport.id))
     ):
         reports[row[1]].append(_ReportRow(*row))
@@ -638,7 +618,7 @@ def _load_many(session: Session, municipalities: Sequence[Municipality], as_of: 
                 col(Measure.period_end),
                 col(Measure.title),
                 col(Measure.raw_responsible),
-            ).where(col(Measure.municipality_id).in_(ids))
+            ).where(one_of(session, col(Measure.municipality_id), ids))
         )
     }
     interventions = {
@@ -653,14 +633,14 @@ def _load_many(session: Session, municipalities: Sequence[Municipality], as_of: 
                 col(Intervention.due_date),
                 col(Intervention.state),
                 col(Intervention.closed_on),
-            ).where(col(Intervention.municipality_id).in_(ids))
+            ).where(one_of(session, col(Intervention.municipality_id), ids))
         )
     }
     open_tasks = [
         _TaskRow(*row)
         for row in session.execute(
             sa.select(*_TASK_COLUMNS)
-            .where(col(Task.municipality_id).in_(ids), col(Task.state) == TaskState.OPEN)
+            .where(one_of(session, col(Task.municipality_id), ids), col(Task.state) == TaskState.OPEN)
             .order_by(col(Task.due_date), col(Task.id))
         )
     ]
@@ -671,7 +651,7 @@ def _load_many(session: Session, municipalities: Sequence[Municipality], as_of: 
             col(ActionPlan.adopted_on),
             col(ActionPlan.title),
         )
-        .where(col(ActionPlan.municipality_id).in_(ids))
+        .where(one_of(session, col(ActionPlan.municipality_id), ids))
         .order_by(col(ActionPlan.id))
     ).all()
     open_escalations = [
@@ -692,7 +672,7 @@ def _load_many(session: Session, municipalities: Sequence[Municipality], as_of: 
                 col(Escalation.dedupe_key),
             )
             .where(
-                col(Escalation.municipality_id).in_(ids),
+                one_of(session, col(Escalation.municipality_id), ids),
                 col(Escalation.resolved_on).is_(None),
                 # A persisting EST problem is raised and resolved by the EST cycle (cycles/est_situation.py).
                 col(Escalation.reason) != EscalationReason.PERSISTING_PROBLEM,
@@ -709,6 +689,7 @@ def _load_many(session: Session, municipalities: Sequence[Municipality], as_of: 
         reports=reports,
         open_tasks=open_tasks,
         open_escalations=open_escalations,
+        people=people,
         plan_adopted_on={plan_id: adopted for plan_id, _, adopted, _ in plans},
         plan_titles={plan_id: title for plan_id, _, _, title in plans},
         plan_kommun={plan_id: municipality_id for plan_id, municipality_id, _, _ in plans},
@@ -741,7 +722,7 @@ def _close_answered(sweep: _Sweep) -> None:
             closed.update(
                 sweep.session.execute(
                     sa.update(Task)
-                    .where(col(Task.id).in_(chunk), col(Task.state) == TaskState.OPEN)
+                    .where(one_of(sweep.session, col(Task.id), chunk), col(Task.state) == TaskState.OPEN)
                     .values(state=TaskState.DONE, closed_at=moment)
                     .returning(col(Task.id)),
                     execution_options={"synchronize_session": "fetch"},
@@ -784,7 +765,10 @@ def _reminder_history(sweep: _Sweep) -> tuple[set[int], set[int]]:
             sa.func.max(sa.case((col(Reminder.remind_on) == sweep.as_of, 1), else_=0)),
         )
         .join(Task, col(Task.id) == col(Reminder.task_id))
-        .where(col(Reminder.municipality_id).in_(sweep.municipality_ids), col(Task.state) == TaskState.OPEN)
+        .where(
+            one_of(sweep.session, col(Reminder.municipality_id), sweep.municipality_ids),
+            col(Task.state) == TaskState.OPEN,
+        )
         .group_by(col(Reminder.task_id))
     ):
         told.add(task_id)
@@ -864,12 +848,14 @@ def _load_attempts(session: Session, task_ids: set[int]) -> _Attempts:
     escalations: dict[int, list[date]] = defaultdict(list)
     for chunk in _chunks(sorted(task_ids)):
         for task_id, day in session.exec(
-            select(col(Reminder.task_id), col(Reminder.remind_on)).where(col(Reminder.task_id).in_(chunk))
+            select(col(Reminder.task_id), col(Reminder.remind_on)).where(
+                one_of(session, col(Reminder.task_id), chunk)
+            )
         ):
             reminders[task_id].append(day)
         for escalated_id, opened_on in session.exec(
             select(col(Escalation.task_id), col(Escalation.opened_on)).where(
-                col(Escalation.task_id).in_(chunk),
+                one_of(session, col(Escalation.task_id), chunk),
                 col(Escalation.reason) == EscalationReason.TASK_OVERDUE,
                 col(Escalation.level) == EscalationLevel.MANAGER,
             )
@@ -892,7 +878,7 @@ class _Planned:
     level: EscalationLevel
     reason: EscalationReason
     since: date
-    recipient: _PersonRow | None
+    recipient: PersonRow | None
     task: _TaskRow | None = None
     measure: _MeasureRow | None = None
     intervention: _InterventionRow | None = None
@@ -942,7 +928,9 @@ def _new_ones(sweep: _Sweep, planned: list[_Planned]) -> list[_Planned]:
     existing: set[str] = set()
     for chunk in _chunks(sorted({item.key for item in planned})):
         existing.update(
-            sweep.session.exec(select(Escalation.dedupe_key).where(col(Escalation.dedupe_key).in_(chunk)))
+            sweep.session.exec(
+                select(Escalation.dedupe_key).where(one_of(sweep.session, col(Escalation.dedupe_key), chunk))
+            )
         )
     new: list[_Planned] = []
     for item in planned:
@@ -983,7 +971,7 @@ def _plan_task_escalations(sweep: _Sweep) -> list[_Planned]:
             continue
         kommun = sweep.kommuner[task.municipality_id]
         rules = kommun.rhythm.escalation
-        steps: list[tuple[EscalationLevel, list[_PersonRow | None]]] = []
+        steps: list[tuple[EscalationLevel, list[PersonRow | None]]] = []
         if task.assignee_person_id is None:
             # Nobody was reminded, so the BRÅ-samordnare hears of it on the first working day it is late.
             steps.append((EscalationLevel.MANAGER, [kommun.directory.coordinator()]))
@@ -1050,7 +1038,7 @@ def _status_tasks(sweep: _Sweep) -> dict[int, list[_StatusTaskRow]]:
     for row in sweep.session.execute(
         sa.select(col(Task.id), col(Task.measure_id), col(Task.due_date), col(Task.state))
         .where(
-            col(Task.municipality_id).in_(sweep.municipality_ids),
+            one_of(sweep.session, col(Task.municipality_id), sweep.municipality_ids),
             col(Task.kind) == TaskKind.STATUS_REPORT,
             col(Task.measure_id).is_not(None),
             col(Task.due_date) < sweep.as_of,
@@ -1109,13 +1097,13 @@ def _tasks_concerned(sweep: _Sweep, new: list[_Planned]) -> tuple[dict[int, list
         return by_measure, by_intervention
     conditions: list[sa.ColumnElement[bool]] = []
     if measure_ids:
-        conditions.append(col(Task.measure_id).in_(measure_ids))
+        conditions.append(one_of(sweep.session, col(Task.measure_id), measure_ids))
     if wants_interventions:
         conditions.append(col(Task.kind) == TaskKind.INTERVENTION_FOLLOW_UP)
     kommuner = sorted({item.municipality_id for item in new})
     for task_id, measure_id, kind, key in sweep.session.exec(
         select(Task.id, Task.measure_id, Task.kind, Task.idempotency_key).where(
-            col(Task.municipality_id).in_(kommuner), sa.or_(*conditions)
+            one_of(sweep.session, col(Task.municipality_id), kommuner), sa.or_(*conditions)
         )
     ):
         if task_id is None:
@@ -1257,7 +1245,9 @@ def _resolve(sweep: _Sweep) -> None:
     ):
         tasks.update(
             (row[0], _TaskRow(*row))
-            for row in sweep.session.execute(sa.select(*_TASK_COLUMNS).where(col(Task.id).in_(chunk)))
+            for row in sweep.session.execute(
+                sa.select(*_TASK_COLUMNS).where(one_of(sweep.session, col(Task.id), chunk))
+            )
         )
     causes_holding = {key.rsplit(":", 1)[0] for key in sweep.holding}
     said = {escalation.id: _resolution(sweep, escalation, tasks, causes_holding) for escalation in stale}
@@ -1268,7 +1258,9 @@ def _resolve(sweep: _Sweep) -> None:
         resolved.update(
             sweep.session.execute(
                 sa.update(Escalation)
-                .where(col(Escalation.id).in_(chunk), col(Escalation.resolved_on).is_(None))
+                .where(
+                    one_of(sweep.session, col(Escalation.id), chunk), col(Escalation.resolved_on).is_(None)
+                )
                 .values(
                     resolved_on=sweep.as_of,
                     resolution=sa.case(
@@ -1339,6 +1331,7 @@ def _summarise_adoption(sweep: _Sweep) -> None:
     measures_of_plan: dict[int, list[_MeasureRow]] = defaultdict(list)
     for measure in sweep.measures.values():
         measures_of_plan[measure.plan_id].append(measure)
+    without_contact = organisations_without_contact_by_plan(sweep.session, sorted(due))
     for plan_id, adopted_on in due.items():
         municipality_id = sweep.plan_kommun[plan_id]
         kommun = sweep.kommuner[municipality_id]
@@ -1359,9 +1352,7 @@ def _summarise_adoption(sweep: _Sweep) -> None:
                     measure.period_end,
                     (f"slutdatumet {_day(measure.period_end)} har passerat",),
                 )
-        missing = organisations_without_contact(
-            sweep.session, sorted(measure.id for measure in measures_of_plan.get(plan_id, []))
-        )
+        missing = without_contact.get(plan_id, [])
         event = enqueue_adoption_summary(
             sweep.session,
             AdoptionSummary(
@@ -1383,14 +1374,9 @@ def _summarise_adoption(sweep: _Sweep) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
-def sweep_kommuner(session: Session, municipalities: Sequence[Municipality], as_of: date) -> list[Event]:
-    """The daily sweep for every kommun of ``municipalities`` on ``as_of``, set-based (module docstring):
-    what it created, closed and resolved.
-
-    Does nothing on a non-working day. Never commits; flushes so the caller's queries see the rows.
-    """
+def _sweep(session: Session, municipalities: Sequence[Municipality], as_of: date) -> _Sweep | None:
     if not is_working_day(as_of) or not municipalities:
-        return []
+        return None
     session.flush()
     sweep = _load_many(session, municipalities, as_of)
     _close_answered(sweep)
@@ -1400,7 +1386,17 @@ def sweep_kommuner(session: Session, municipalities: Sequence[Municipality], as_
     _resolve(sweep)
     _summarise_adoption(sweep)
     session.flush()
-    return sweep.events
+    return sweep
+
+
+def sweep_kommuner(session: Session, municipalities: Sequence[Municipality], as_of: date) -> list[Event]:
+    """The daily sweep for every kommun of ``municipalities`` on ``as_of``, set-based (module docstring):
+    what it created, closed and resolved.
+
+    Does nothing on a non-working day. Never commits; flushes so the caller's queries see the rows.
+    """
+    sweep = _sweep(session, municipalities, as_of)
+    return sweep.events if sweep is not None else []
 
 
 def run_daily_sweep(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
@@ -1414,10 +1410,12 @@ def run_daily_sweep(session: Session, municipality: Municipality, as_of: date) -
 def sweep_and_notify_kommuner(
     session: Session, municipalities: Sequence[Municipality], as_of: date
 ) -> list[Event]:
-    """The daily sweep of the kommuner, then their messages in the outbox, in the same transaction."""
-    return sweep_kommuner(session, municipalities, as_of) + enqueue_messages_for(
-        session, municipalities, as_of
-    )
+    """The daily sweep of the kommuner, then their messages in the outbox, in the same transaction (the
+    persons the sweep read are the ones the messages go to: read once)."""
+    sweep = _sweep(session, municipalities, as_of)
+    if sweep is None:
+        return []
+    return sweep.events + enqueue_messages_for(session, municipalities, as_of, people=sweep.people)
 
 
 def sweep_and_notify(session: Session, municipality: Municipality, as_of: date) -> list[Event]:

@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.records import one_of
 from models.types import StrEnumType, UTCDateTime, utcnow
 
 
@@ -209,6 +210,8 @@ def message_ids_by_key(session: Session, keys: Sequence[str]) -> dict[str, int]:
     if not keys:
         return {}
     rows = session.exec(
-        select(OutboxMessage.dedupe_key, OutboxMessage.id).where(col(OutboxMessage.dedupe_key).in_(keys))
+        select(OutboxMessage.dedupe_key, OutboxMessage.id).where(
+            one_of(session, col(OutboxMessage.dedupe_key), keys)
+        )
     )
     return {key: message_id for key, message_id in rows if message_id is not None}

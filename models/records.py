@@ -8,7 +8,7 @@ flows/: imports run one way, CLI → flows → notifications → models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -100,20 +100,112 @@ def insert_values(
     """``insert_many`` for rows given as plain values (column → value, the same columns in every row):
     no ORM object is built, so a sweep writing thousands of rows pays only for the statement.
 
-    ``INSERT … ON CONFLICT (key) DO NOTHING RETURNING key``, a statement per ``INSERT_CHUNK`` rows; the
+    On PostgreSQL one ``INSERT … SELECT … FROM unnest(<one array per column>) ON CONFLICT (key) DO
+    NOTHING RETURNING key`` per ``ARRAY_CHUNK`` rows: a parameter per column however many rows (a
+    multi-row VALUES list costs the driver more to prepare than the server to run). On SQLite a
+    multi-row ``INSERT … VALUES … ON CONFLICT DO NOTHING RETURNING`` per ``INSERT_CHUNK`` rows. The
     values of ``key`` this call inserted.
     """
     if not rows:
         return set()
     core: sa.Table = table if isinstance(table, sa.Table) else table.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(core) if dialect == "postgresql" else sqlite.insert(core)
+    if is_postgresql(session):
+        return _insert_arrays(session, core, rows, key)
     # One compiled statement, executed with many parameter sets: SQLAlchemy batches them into
     # multi-row INSERTs ("insertmanyvalues") and still hands back the RETURNING rows.
-    statement = insert.on_conflict_do_nothing(index_elements=[key]).returning(core.c[key])
+    statement = sqlite.insert(core).on_conflict_do_nothing(index_elements=[key]).returning(core.c[key])
     inserted: set[Any] = set()
     for start in range(0, len(rows), INSERT_CHUNK):
         parameters = rows[start : start + INSERT_CHUNK]
         check_values(core, parameters)
         inserted.update(session.execute(statement, list(parameters)).scalars())
     return inserted
+
+
+ARRAY_CHUNK = 20_000  # rows per unnest INSERT: a few MB of parameters
+
+
+def _insert_arrays(session: Session, core: sa.Table, rows: Sequence[Mapping[str, Any]], key: str) -> set[Any]:
+    names = list(rows[0])
+    inserted: set[Any] = set()
+    for start in range(0, len(rows), ARRAY_CHUNK):
+        chunk = rows[start : start + ARRAY_CHUNK]
+        check_values(core, chunk)
+        arrays = [
+            sa.cast(
+                sa.bindparam(
+                    f"column_{number}",
+                    [row[name] for row in chunk],
+                    type_=postgresql.ARRAY(core.c[name].type),
+                ),
+                postgresql.ARRAY(core.c[name].type),
+            )
+            for number, name in enumerate(names)
+        ]
+        source = sa.select(sa.func.unnest(*arrays).table_valued(*names, name="given").render_derived())
+        statement = (
+            postgresql.insert(core)
+            .from_select(names, source)
+            .on_conflict_do_nothing(index_elements=[key])
+            .returning(core.c[key])
+        )
+        inserted.update(session.execute(statement).scalars())
+    return inserted
+
+
+def is_postgresql(session: Session) -> bool:
+    """Whether the session's database is PostgreSQL (else SQLite)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def one_of(session: Session, column: Any, values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    """``column IN values`` for many values: on PostgreSQL ``column = ANY(<one array parameter>)``, which
+    the driver prepares as fast for 10,000 values as for one; on SQLite ``IN (…)`` (callers keep the
+    list under SQLite's limit on parameters)."""
+    found: sa.ColumnElement[Any] = column  # a column, or the Mapped attribute sqlmodel's col() gives
+    if is_postgresql(session):
+        array = postgresql.ARRAY(found.type)
+        return found == sa.any_(sa.cast(sa.bindparam(None, list(values), type_=array), array))
+    return found.in_(list(values))
+
+
+def fill_once(session: Session, table: sa.Table, column: str, values_by_id: Mapping[int, Any]) -> None:
+    """Set ``column`` of the rows of ``table`` whose id is a key of ``values_by_id`` to its value, where
+    the column is still NULL (a row another writer filled keeps its value): one ``UPDATE … FROM`` over
+    the pairs (``unnest`` of two arrays on PostgreSQL, a ``VALUES`` list per ``INSERT_CHUNK`` pairs on
+    SQLite). Never commits."""
+    pairs = sorted(values_by_id.items())
+    target = table.c[column]
+    value_type = target.type
+    steps = (
+        [pairs]
+        if is_postgresql(session)
+        else [pairs[i : i + INSERT_CHUNK] for i in range(0, len(pairs), INSERT_CHUNK)]
+    )
+    for step in steps:
+        if not step:
+            continue
+        given: sa.TableValuedAlias | sa.CTE
+        if is_postgresql(session):
+            ids = postgresql.ARRAY(sa.Integer)
+            values = postgresql.ARRAY(value_type)
+            given = (
+                sa.func.unnest(
+                    sa.cast(sa.bindparam("row_ids", [row_id for row_id, _ in step], type_=ids), ids),
+                    sa.cast(sa.bindparam("row_values", [value for _, value in step], type_=values), values),
+                )
+                .table_valued("row_id", "row_value", name="given")
+                .render_derived()
+            )
+        else:
+            # WITH given(row_id, row_value) AS (VALUES …): SQLite names a VALUES list's columns this way.
+            given = (
+                sa.values(sa.column("row_id", sa.Integer), sa.column("row_value", value_type), name="given")
+                .data(step)
+                .cte("given")
+            )
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == given.c.row_id, target.is_(None))
+            .values({column: given.c.row_value})
+        )

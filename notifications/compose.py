@@ -61,11 +61,11 @@ from core.settings import get_settings
 from core.templating import render
 from core.text import shorten, swedish_date
 from core.web_secret import WebSecretError
-from models.directory import Person
+from models.directory import Person, PersonRow, person_rows
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
 from models.outbox import MessageKind, MessageState, OutboxMessage, message_ids_by_key, new_message_row
-from models.records import Event, insert_many, insert_values
+from models.records import Event, fill_once, insert_many, insert_values, one_of
 from models.responsibility import COORDINATOR_ROLE, bra_coordinator
 from models.rhythm import rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
@@ -541,7 +541,7 @@ def _plan_digests(
         )
         .join(Task, col(Task.id) == col(Reminder.task_id))
         .where(
-            col(Reminder.municipality_id).in_(municipality_ids),
+            one_of(session, col(Reminder.municipality_id), municipality_ids),
             col(Reminder.outbox_message_id).is_(None),
             col(Reminder.recipient_person_id).is_not(None),
             col(Reminder.remind_on) <= as_of,
@@ -636,13 +636,13 @@ def _histories(session: Session, carried: Sequence[Escalation]) -> dict[int, lis
     for start in range(0, len(subjects), KEY_CHUNK):
         chunk = subjects[start : start + KEY_CHUNK]
         conditions = [
-            column.in_(ids)
+            one_of(session, column, ids)
             for kind, column in columns.items()
             if (ids := [key for subject_kind, key in chunk if subject_kind == kind])
         ]
         for earlier in session.exec(
             select(Escalation)
-            .where(col(Escalation.municipality_id).in_(kommuner), sa.or_(*conditions))
+            .where(one_of(session, col(Escalation.municipality_id), kommuner), sa.or_(*conditions))
             .order_by(col(Escalation.opened_on), col(Escalation.id))
         ):
             subject = _subject_of(earlier)
@@ -674,13 +674,13 @@ def _plan_escalations(
     as_of: date,
     people: _People,
     stamps: Mapping[int, _Stamp],
-) -> tuple[list[_Planned], list[Escalation]]:
-    """One ESKALERING digest per recipient of the open, untaken escalations; and the rows they carry."""
+) -> list[_Planned]:
+    """One ESKALERING digest per recipient of the open, untaken escalations."""
     escalations = list(
         session.exec(
             select(Escalation)
             .where(
-                col(Escalation.municipality_id).in_(municipality_ids),
+                one_of(session, col(Escalation.municipality_id), municipality_ids),
                 col(Escalation.outbox_message_id).is_(None),
                 col(Escalation.resolved_on).is_(None),
                 col(Escalation.recipient_person_id).is_not(None),
@@ -717,36 +717,23 @@ def _plan_escalations(
         )
         message = _message(stamp, MessageKind.ESCALATION, keys[person_id], person_id, rendered)
         planned.append(_Planned(message, person.name, [row.id or 0 for row in rows]))
-    return planned, carried
+    return planned
 
 
 def _link(session: Session, table: type[Reminder | Escalation], planned: Sequence[_Planned]) -> None:
-    """Point every carried row at the message its key names, unless some message already took it:
-    one UPDATE … FROM (VALUES (row, message), …) per KEY_CHUNK rows."""
+    """Point every carried row at the message its key names, unless some message already took it: one
+    UPDATE … FROM over (row, message) pairs (``models.records.fill_once``)."""
     keys = [item.key for item in planned]
     ids: dict[str, int] = {}
     for start in range(0, len(keys), KEY_CHUNK):
         ids.update(message_ids_by_key(session, keys[start : start + KEY_CHUNK]))
-    pairs = [(row_id, ids[item.key]) for item in planned for row_id in item.row_ids]
+    carried = {row_id: ids[item.key] for item in planned for row_id in item.row_ids}
     core: sa.Table = table.__table__  # type: ignore[union-attr]
-    for start in range(0, len(pairs), KEY_CHUNK):
-        # WITH carried(row_id, message_id) AS (VALUES …) UPDATE … FROM carried: both databases read it.
-        carried = (
-            sa.values(sa.column("row_id", sa.Integer), sa.column("message_id", sa.Integer), name="carried")
-            .data(pairs[start : start + KEY_CHUNK])
-            .cte("carried")
-        )
-        # The conditional keeps a row another message took (a racing or retried call).
-        session.execute(
-            sa.update(core)
-            .where(core.c.id == carried.c.row_id, core.c.outbox_message_id.is_(None))
-            .values(outbox_message_id=carried.c.message_id)
-        )
-    if pairs:
+    fill_once(session, core, "outbox_message_id", carried)
+    if carried:
         # Rows this session holds were loaded before the UPDATE: read the column again when next asked.
-        linked = {row_id for row_id, _ in pairs}
         for instance in list(session.identity_map.values()):
-            if isinstance(instance, table) and instance.id in linked:
+            if isinstance(instance, table) and instance.id in carried:
                 session.expire(instance, ["outbox_message_id"])
 
 
@@ -845,34 +832,7 @@ def _settings_link_maker() -> LinkMaker | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class _Person:
-    id: int
-    municipality_id: int
-    name: str
-    email: str
-    roles: tuple[str, ...]
-
-
-_People = dict[int, _Person]
-
-
-def _people(session: Session, municipality_ids: Sequence[int]) -> _People:
-    """Every person of the kommuner, by id, in models.directory.persons' order (kommun, name)."""
-    return {
-        person_id: _Person(person_id, municipality_id, name, email, tuple(roles or ()))
-        for person_id, municipality_id, name, email, roles in session.execute(
-            sa.select(
-                col(Person.id),
-                col(Person.municipality_id),
-                col(Person.name),
-                col(Person.email),
-                col(Person.roles),
-            )
-            .where(col(Person.municipality_id).in_(municipality_ids))
-            .order_by(col(Person.municipality_id), col(Person.name))
-        )
-    }
+_People = dict[int, PersonRow]
 
 
 def _coordinators(people: _People) -> dict[int, Contact]:
@@ -890,7 +850,7 @@ def _recipients(session: Session, municipality_ids: Sequence[int], as_of: date) 
         sa.select(col(Reminder.recipient_person_id).label("person_id"))
         .join(Task, col(Task.id) == col(Reminder.task_id))
         .where(
-            col(Reminder.municipality_id).in_(municipality_ids),
+            one_of(session, col(Reminder.municipality_id), municipality_ids),
             col(Reminder.outbox_message_id).is_(None),
             col(Reminder.recipient_person_id).is_not(None),
             col(Reminder.remind_on) <= as_of,
@@ -900,7 +860,7 @@ def _recipients(session: Session, municipality_ids: Sequence[int], as_of: date) 
     escalated: sa.Select[tuple[int | None]] = sa.select(
         col(Escalation.recipient_person_id).label("person_id")
     ).where(
-        col(Escalation.municipality_id).in_(municipality_ids),
+        one_of(session, col(Escalation.municipality_id), municipality_ids),
         col(Escalation.outbox_message_id).is_(None),
         col(Escalation.resolved_on).is_(None),
         col(Escalation.recipient_person_id).is_not(None),
@@ -932,6 +892,7 @@ def enqueue_messages_for(
     as_of: date,
     *,
     links: LinkMaker | _FromSettings | None = FROM_SETTINGS,
+    people: Sequence[PersonRow] | None = None,
 ) -> list[Event]:
     """``enqueue_messages`` for many kommuner at once, in a fixed number of statements whatever their
     number (a query per kind of row, one multi-row INSERT of the messages, one UPDATE … FROM linking the
@@ -940,30 +901,31 @@ def enqueue_messages_for(
         return []
     session.flush()
     municipality_ids = [municipality.id or 0 for municipality in municipalities]
-    people = _people(session, municipality_ids)
+    found = person_rows(session, municipality_ids) if people is None else people
+    by_id: _People = {person.id: person for person in found}
     moments = {
         municipality.id or 0: moment_of(as_of, rhythm_from_json(municipality.rhythm).daily_sweep_time)
         for municipality in municipalities
     }
     maker = _settings_link_maker() if isinstance(links, _FromSettings) else links
     recipients = [
-        person_id for person_id in _recipients(session, municipality_ids, as_of) if person_id in people
+        person_id for person_id in _recipients(session, municipality_ids, as_of) if person_id in by_id
     ]
     made: dict[int, str] = {}
     if maker is not None:
         by_moment: dict[datetime, dict[int, int]] = defaultdict(dict)
         for person_id in recipients:
-            kommun = people[person_id].municipality_id
+            kommun = by_id[person_id].municipality_id
             by_moment[moments[kommun]][person_id] = kommun
         for moment, persons in by_moment.items():
             made.update(personal_links_of(session, maker, persons, moment))
-    coordinators = _coordinators(people)
+    coordinators = _coordinators(by_id)
     stamps = {
         municipality_id: _Stamp(municipality_id, moment, coordinators.get(municipality_id), made)
         for municipality_id, moment in moments.items()
     }
-    digests = _plan_digests(session, municipality_ids, as_of, people, stamps)
-    escalations, _carried = _plan_escalations(session, municipality_ids, as_of, people, stamps)
+    digests = _plan_digests(session, municipality_ids, as_of, by_id, stamps)
+    escalations = _plan_escalations(session, municipality_ids, as_of, by_id, stamps)
     events = _write(session, Reminder, digests, as_of) + _write(session, Escalation, escalations, as_of)
     session.flush()
     return events
