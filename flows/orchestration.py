@@ -9,10 +9,11 @@ nation, the flow of the cycle's one deployment in ``prefect.yaml``:
 - With one part (``SAMORDNA_RUN_PARTS`` = 1, or the parameter ``delar``), it runs the chunks itself: a
   Prefect task per chunk of ``SAMORDNA_RUN_CHUNK`` kommuner (not per kommun), all on one engine and
   connection pool for the run.
-- With N parts it splits the kommuner into N contiguous parts and starts a flow run of the deployment
-  ``cykel-del`` per part; any worker of the pool takes one, so N process workers (one machine, several,
-  or Kubernetes pods) share the nation. The parent waits for them and sums their counts. A part ends
-  with its counts as JSON in its final state's message, so the workers need no shared result storage.
+- With N parts it splits the kommuner into N contiguous parts, starts a flow run of the deployment
+  ``cykel-del`` for each part but the first, which any worker of the pool takes, and runs the first
+  itself meanwhile: N process workers (one machine, several, or Kubernetes pods) share the nation. It
+  then waits for the others and sums their counts. A run ends with its counts as JSON in its final
+  state's message, so the workers need no shared result storage.
 
 Two runs for the same kommun never overlap, whatever the worker: each chunk's transaction takes the
 cycle's run lock for its kommuner first (``models.run_lock``). Only kommunkoder, the day and counts
@@ -102,9 +103,10 @@ def _started(name: str, **options: Any) -> FlowRun:
     return run
 
 
-def fan_out(spec: CycleSpec, parts: list[list[str]], day: date) -> dict[str, int]:
-    """A flow run of ``cykel-del`` per part, started at once and awaited; their summed counts. Raises
-    RuntimeError naming the parts that did not complete."""
+def fan_out(spec: CycleSpec, parts: list[list[str]], day: date, engine_key: str) -> dict[str, int]:
+    """The first part here and a flow run of ``cykel-del`` for each other part, started first so that
+    other workers take them while this run works; their summed counts. Raises RuntimeError naming the
+    parts that did not complete."""
     context = FlowRunContext.get()
     parent = str(context.flow_run.id) if context and context.flow_run else uuid.uuid4().hex
     started = [
@@ -117,8 +119,9 @@ def fan_out(spec: CycleSpec, parts: list[list[str]], day: date) -> dict[str, int
             flow_run_name=f"{spec.name} {day.isoformat()} del {number + 1}/{len(parts)}",
         )
         for number, part in enumerate(parts)
+        if number > 0
     ]
-    totals: dict[str, int] = {}
+    totals = run_chunks(spec, parts[0], day, engine_key)
     failed: list[str] = []
     with get_client(sync_client=True) as client:
         for run in started:
@@ -139,12 +142,12 @@ def fan_out(spec: CycleSpec, parts: list[list[str]], day: date) -> dict[str, int
 def cycle_flow(spec: CycleSpec) -> CycleFlow:
     """A Prefect flow named ``spec.flow_name`` that runs the cycle for one or every kommun."""
 
-    def run(kommun: str | None = None, as_of: str | None = None, delar: int | None = None) -> dict[str, int]:
+    def run(kommun: str | None = None, as_of: str | None = None, delar: int | None = None) -> Any:
         day = resolve_as_of(as_of)
         with run_engine() as key:
             codes = kommun_codes(_ENGINES[key], kommun)
             parts = split(codes, delar or get_settings().run_parts)
-            totals = run_chunks(spec, codes, day, key) if len(parts) <= 1 else fan_out(spec, parts, day)
+            totals = run_chunks(spec, codes, day, key) if len(parts) <= 1 else fan_out(spec, parts, day, key)
         get_run_logger().info(
             "%s %s för %d kommuner i %d delar: %s",
             spec.flow_name,
@@ -153,7 +156,8 @@ def cycle_flow(spec: CycleSpec) -> CycleFlow:
             len(parts),
             totals,
         )
-        return totals
+        # Called in-process the flow returns the counts; of a run on a worker they are in the message.
+        return Completed(message=json.dumps(totals, ensure_ascii=False), data=totals)
 
     run.__doc__ = spec.description
     return Flow(fn=run, name=spec.flow_name, description=spec.description, validate_parameters=True)
