@@ -77,7 +77,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from core.clock import moment_of
 from core.text import shorten, swedish_date
@@ -88,7 +88,7 @@ from models.est import Intervention, InterventionState
 from models.municipality import Municipality
 from models.outbox import message_ids_by_key
 from models.plan import ActionPlan, Measure, StatusReport, organisations_without_contact_by_plan
-from models.records import Event, insert_values, one_of
+from models.records import Event, in_list, insert_values, one_of, prepared
 from models.responsibility import COORDINATOR_ROLE, MANAGEMENT_ROLE, responsible_persons
 from models.rhythm import ReminderLadder, Rhythm, StalledRules, rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
@@ -382,20 +382,6 @@ class _TaskRow:
     created_at: datetime
 
 
-_TASK_COLUMNS = (
-    col(Task.id),
-    col(Task.municipality_id),
-    col(Task.kind),
-    col(Task.subject),
-    col(Task.due_date),
-    col(Task.state),
-    col(Task.assignee_person_id),
-    col(Task.measure_id),
-    col(Task.idempotency_key),
-    col(Task.created_at),
-)
-
-
 @dataclass(frozen=True, slots=True)
 class _StatusTaskRow:
     id: int
@@ -573,6 +559,142 @@ class _Sweep:
         return f'"{_title(task.subject)}"'
 
 
+def _table(model: type[SQLModel]) -> sa.Table:
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+# The sweep's reads, prepared once per kind of database (models.records.prepared): a simulated year runs
+# them five hundred times for one kommun, a national run once for thirty.
+
+
+@prepared
+def _reports_query(dialect: str) -> sa.Select[Any]:
+    t = _table(StatusReport)
+    return (
+        sa.select(t.c.id, t.c.measure_id, t.c.reported_on, t.c.status)
+        .where(in_list(t.c.municipality_id, "kommuner", dialect), t.c.reported_on <= sa.bindparam("as_of"))
+        .order_by(t.c.measure_id, t.c.reported_on, t.c.id)
+    )
+
+
+@prepared
+def _measures_query(dialect: str) -> sa.Select[Any]:
+    t = _table(Measure)
+    return sa.select(
+        t.c.id, t.c.municipality_id, t.c.plan_id, t.c.status, t.c.period_end, t.c.title, t.c.raw_responsible
+    ).where(in_list(t.c.municipality_id, "kommuner", dialect))
+
+
+@prepared
+def _interventions_query(dialect: str) -> sa.Select[Any]:
+    t = _table(Intervention)
+    return sa.select(
+        t.c.id,
+        t.c.municipality_id,
+        t.c.title,
+        t.c.area,
+        t.c.responsible_person_id,
+        t.c.due_date,
+        t.c.state,
+        t.c.closed_on,
+    ).where(in_list(t.c.municipality_id, "kommuner", dialect))
+
+
+def _task_columns() -> list[sa.Column[Any]]:
+    """_TaskRow's columns, in its order."""
+    t = _table(Task)
+    return [t.c[name] for name in _TaskRow.__dataclass_fields__]
+
+
+@prepared
+def _open_tasks_query(dialect: str) -> sa.Select[Any]:
+    t = _table(Task)
+    return (
+        sa.select(*_task_columns())
+        .where(in_list(t.c.municipality_id, "kommuner", dialect), t.c.state == TaskState.OPEN)
+        .order_by(t.c.due_date, t.c.id)
+    )
+
+
+@prepared
+def _tasks_by_id_query(dialect: str) -> sa.Select[Any]:
+    return sa.select(*_task_columns()).where(in_list(_table(Task).c.id, "ids", dialect))
+
+
+@prepared
+def _plans_query(dialect: str) -> sa.Select[Any]:
+    t = _table(ActionPlan)
+    return (
+        sa.select(t.c.id, t.c.municipality_id, t.c.adopted_on, t.c.title)
+        .where(in_list(t.c.municipality_id, "kommuner", dialect))
+        .order_by(t.c.id)
+    )
+
+
+@prepared
+def _open_escalations_query(dialect: str) -> sa.Select[Any]:
+    t = _table(Escalation)
+    return (
+        sa.select(
+            t.c.id,
+            t.c.municipality_id,
+            t.c.level,
+            t.c.reason,
+            t.c.subject,
+            t.c.task_id,
+            t.c.measure_id,
+            t.c.intervention_id,
+            t.c.recipient_person_id,
+            t.c.cause_since,
+            t.c.opened_on,
+            t.c.dedupe_key,
+        )
+        .where(
+            in_list(t.c.municipality_id, "kommuner", dialect),
+            t.c.resolved_on.is_(None),
+            # A persisting EST problem is raised and resolved by the EST cycle (cycles/est_situation.py).
+            t.c.reason != EscalationReason.PERSISTING_PROBLEM,
+        )
+        .order_by(t.c.opened_on, t.c.id)
+    )
+
+
+@prepared
+def _reminder_history_query(dialect: str) -> sa.Select[Any]:
+    reminder, task = _table(Reminder), _table(Task)
+    return (
+        sa.select(
+            reminder.c.task_id,
+            sa.func.max(sa.case((reminder.c.remind_on == sa.bindparam("as_of"), 1), else_=0)),
+        )
+        .join(task, task.c.id == reminder.c.task_id)
+        .where(in_list(reminder.c.municipality_id, "kommuner", dialect), task.c.state == TaskState.OPEN)
+        .group_by(reminder.c.task_id)
+    )
+
+
+@prepared
+def _status_tasks_query(dialect: str) -> sa.Select[Any]:
+    t = _table(Task)
+    return (
+        sa.select(t.c.id, t.c.measure_id, t.c.due_date, t.c.state)
+        .where(
+            in_list(t.c.municipality_id, "kommuner", dialect),
+            t.c.kind == TaskKind.STATUS_REPORT,
+            t.c.measure_id.is_not(None),
+            t.c.due_date < sa.bindparam("as_of"),
+        )
+        .order_by(t.c.due_date, t.c.id)
+    )
+
+
+@prepared
+def _escalation_keys_query(dialect: str) -> sa.Select[Any]:
+    t = _table(Escalation)
+    return sa.select(t.c.dedupe_key).where(in_list(t.c.dedupe_key, "keys", dialect))
+
+
 def _load(session: Session, municipality: Municipality, as_of: date) -> _Sweep:
     """The sweep's state for one kommun (``_load_many`` for one)."""
     return _load_many(session, [municipality], as_of)
@@ -593,92 +715,18 @@ def _load_many(session: Session, municipalities: Sequence[Municipality], as_of: 
             directory=directories[municipality.id or 0],
             adopted_on=municipality.adopted_on,
         )
+    found = {"kommuner": ids, "as_of": as_of}
     reports: dict[int, list[_ReportRow]] = defaultdict(list)
-    for row in session.execute(
-        sa.select(
-            col(StatusReport.id),
-            col(StatusReport.measure_id),
-            col(StatusReport.reported_on),
-            col(StatusReport.status),
-        )
-        .where(
-            one_of(session, col(StatusReport.municipality_id), ids), col(StatusReport.reported_on) <= as_of
-        )
-        .order_by(col(StatusReport.measure_id), col(StatusReport.reported_on), col(StatusReport.id))
-    ):
+    for row in session.execute(_reports_query(session), found):
         reports[row[1]].append(_ReportRow(*row))
-    measures = {
-        row[0]: _MeasureRow(*row)
-        for row in session.execute(
-            sa.select(
-                col(Measure.id),
-                col(Measure.municipality_id),
-                col(Measure.plan_id),
-                col(Measure.status),
-                col(Measure.period_end),
-                col(Measure.title),
-                col(Measure.raw_responsible),
-            ).where(one_of(session, col(Measure.municipality_id), ids))
-        )
-    }
+    measures = {row[0]: _MeasureRow(*row) for row in session.execute(_measures_query(session), found)}
     interventions = {
-        row[0]: _InterventionRow(*row)
-        for row in session.execute(
-            sa.select(
-                col(Intervention.id),
-                col(Intervention.municipality_id),
-                col(Intervention.title),
-                col(Intervention.area),
-                col(Intervention.responsible_person_id),
-                col(Intervention.due_date),
-                col(Intervention.state),
-                col(Intervention.closed_on),
-            ).where(one_of(session, col(Intervention.municipality_id), ids))
-        )
+        row[0]: _InterventionRow(*row) for row in session.execute(_interventions_query(session), found)
     }
-    open_tasks = [
-        _TaskRow(*row)
-        for row in session.execute(
-            sa.select(*_TASK_COLUMNS)
-            .where(one_of(session, col(Task.municipality_id), ids), col(Task.state) == TaskState.OPEN)
-            .order_by(col(Task.due_date), col(Task.id))
-        )
-    ]
-    plans = session.execute(
-        sa.select(
-            col(ActionPlan.id),
-            col(ActionPlan.municipality_id),
-            col(ActionPlan.adopted_on),
-            col(ActionPlan.title),
-        )
-        .where(one_of(session, col(ActionPlan.municipality_id), ids))
-        .order_by(col(ActionPlan.id))
-    ).all()
+    open_tasks = [_TaskRow(*row) for row in session.execute(_open_tasks_query(session), found)]
+    plans = session.execute(_plans_query(session), found).all()
     open_escalations = [
-        _EscalationRow(*row)
-        for row in session.execute(
-            sa.select(
-                col(Escalation.id),
-                col(Escalation.municipality_id),
-                col(Escalation.level),
-                col(Escalation.reason),
-                col(Escalation.subject),
-                col(Escalation.task_id),
-                col(Escalation.measure_id),
-                col(Escalation.intervention_id),
-                col(Escalation.recipient_person_id),
-                col(Escalation.cause_since),
-                col(Escalation.opened_on),
-                col(Escalation.dedupe_key),
-            )
-            .where(
-                one_of(session, col(Escalation.municipality_id), ids),
-                col(Escalation.resolved_on).is_(None),
-                # A persisting EST problem is raised and resolved by the EST cycle (cycles/est_situation.py).
-                col(Escalation.reason) != EscalationReason.PERSISTING_PROBLEM,
-            )
-            .order_by(col(Escalation.opened_on), col(Escalation.id))
-        )
+        _EscalationRow(*row) for row in session.execute(_open_escalations_query(session), found)
     ]
     return _Sweep(
         session=session,
@@ -760,16 +808,7 @@ def _reminder_history(sweep: _Sweep) -> tuple[set[int], set[int]]:
     told: set[int] = set()
     today: set[int] = set()
     for task_id, reminded_today in sweep.session.execute(
-        sa.select(
-            col(Reminder.task_id),
-            sa.func.max(sa.case((col(Reminder.remind_on) == sweep.as_of, 1), else_=0)),
-        )
-        .join(Task, col(Task.id) == col(Reminder.task_id))
-        .where(
-            one_of(sweep.session, col(Reminder.municipality_id), sweep.municipality_ids),
-            col(Task.state) == TaskState.OPEN,
-        )
-        .group_by(col(Reminder.task_id))
+        _reminder_history_query(sweep.session), {"kommuner": sweep.municipality_ids, "as_of": sweep.as_of}
     ):
         told.add(task_id)
         if reminded_today:
@@ -928,9 +967,7 @@ def _new_ones(sweep: _Sweep, planned: list[_Planned]) -> list[_Planned]:
     existing: set[str] = set()
     for chunk in _chunks(sorted({item.key for item in planned})):
         existing.update(
-            sweep.session.exec(
-                select(Escalation.dedupe_key).where(one_of(sweep.session, col(Escalation.dedupe_key), chunk))
-            )
+            sweep.session.execute(_escalation_keys_query(sweep.session), {"keys": chunk}).scalars()
         )
     new: list[_Planned] = []
     for item in planned:
@@ -1036,14 +1073,7 @@ def _escalate_tasks(sweep: _Sweep) -> None:
 def _status_tasks(sweep: _Sweep) -> dict[int, list[_StatusTaskRow]]:
     grouped: dict[int, list[_StatusTaskRow]] = defaultdict(list)
     for row in sweep.session.execute(
-        sa.select(col(Task.id), col(Task.measure_id), col(Task.due_date), col(Task.state))
-        .where(
-            one_of(sweep.session, col(Task.municipality_id), sweep.municipality_ids),
-            col(Task.kind) == TaskKind.STATUS_REPORT,
-            col(Task.measure_id).is_not(None),
-            col(Task.due_date) < sweep.as_of,
-        )
-        .order_by(col(Task.due_date), col(Task.id))
+        _status_tasks_query(sweep.session), {"kommuner": sweep.municipality_ids, "as_of": sweep.as_of}
     ):
         grouped[row[1]].append(_StatusTaskRow(*row))
     return grouped
@@ -1245,9 +1275,7 @@ def _resolve(sweep: _Sweep) -> None:
     ):
         tasks.update(
             (row[0], _TaskRow(*row))
-            for row in sweep.session.execute(
-                sa.select(*_TASK_COLUMNS).where(one_of(sweep.session, col(Task.id), chunk))
-            )
+            for row in sweep.session.execute(_tasks_by_id_query(sweep.session), {"ids": list(chunk)})
         )
     causes_holding = {key.rsplit(":", 1)[0] for key in sweep.holding}
     said = {escalation.id: _resolution(sweep, escalation, tasks, causes_holding) for escalation in stale}

@@ -8,13 +8,15 @@ flows/: imports run one way, CLI → flows → notifications → models.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, SQLModel
 
 from models.validation import check_values
@@ -111,9 +113,7 @@ def insert_values(
     core: sa.Table = table if isinstance(table, sa.Table) else table.__table__  # type: ignore[attr-defined]
     if is_postgresql(session):
         return _insert_arrays(session, core, rows, key)
-    # One compiled statement, executed with many parameter sets: SQLAlchemy batches them into
-    # multi-row INSERTs ("insertmanyvalues") and still hands back the RETURNING rows.
-    statement = sqlite.insert(core).on_conflict_do_nothing(index_elements=[key]).returning(core.c[key])
+    statement = _insert_statement(core, key)
     inserted: set[Any] = set()
     for start in range(0, len(rows), INSERT_CHUNK):
         parameters = rows[start : start + INSERT_CHUNK]
@@ -125,32 +125,72 @@ def insert_values(
 ARRAY_CHUNK = 20_000  # rows per unnest INSERT: a few MB of parameters
 
 
+@functools.cache
+def _insert_statement(core: sa.Table, key: str) -> sa.Insert:
+    # One compiled statement, executed with many parameter sets: SQLAlchemy batches them into
+    # multi-row INSERTs ("insertmanyvalues") and still hands back the RETURNING rows.
+    return sqlite.insert(core).on_conflict_do_nothing(index_elements=[key]).returning(core.c[key])
+
+
+@functools.cache
+def _array_insert_statement(core: sa.Table, names: tuple[str, ...], key: str) -> sa.Insert:
+    arrays = [
+        sa.cast(
+            sa.bindparam(f"column_{number}", type_=postgresql.ARRAY(core.c[name].type)),
+            postgresql.ARRAY(core.c[name].type),
+        )
+        for number, name in enumerate(names)
+    ]
+    source = sa.select(sa.func.unnest(*arrays).table_valued(*names, name="given").render_derived())
+    return (
+        postgresql.insert(core)
+        .from_select(list(names), source)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(core.c[key])
+    )
+
+
 def _insert_arrays(session: Session, core: sa.Table, rows: Sequence[Mapping[str, Any]], key: str) -> set[Any]:
-    names = list(rows[0])
+    names = tuple(rows[0])
+    statement = _array_insert_statement(core, names, key)
     inserted: set[Any] = set()
     for start in range(0, len(rows), ARRAY_CHUNK):
         chunk = rows[start : start + ARRAY_CHUNK]
         check_values(core, chunk)
-        arrays = [
-            sa.cast(
-                sa.bindparam(
-                    f"column_{number}",
-                    [row[name] for row in chunk],
-                    type_=postgresql.ARRAY(core.c[name].type),
-                ),
-                postgresql.ARRAY(core.c[name].type),
-            )
-            for number, name in enumerate(names)
-        ]
-        source = sa.select(sa.func.unnest(*arrays).table_valued(*names, name="given").render_derived())
-        statement = (
-            postgresql.insert(core)
-            .from_select(names, source)
-            .on_conflict_do_nothing(index_elements=[key])
-            .returning(core.c[key])
-        )
-        inserted.update(session.execute(statement).scalars())
+        values = {f"column_{number}": [row[name] for row in chunk] for number, name in enumerate(names)}
+        inserted.update(session.execute(statement, values).scalars())
     return inserted
+
+
+Statement = TypeVar("Statement", bound=Executable)
+
+
+def prepared(build: Callable[[str], Statement]) -> Callable[[Session], Statement]:
+    """A statement built once per kind of database (``build`` takes the dialect's name), its values bound
+    when it runs: what a cycle asks on every run, thousands of times in a simulated year, then costs
+    only its execution (SQLAlchemy finds the compiled form by the statement's cache key), not the
+    building of the expression each time (measured here: 260 µs a query built each time against 40-80
+    µs prepared)."""
+    built: dict[str, Statement] = {}
+
+    def statement(session: Session) -> Statement:
+        dialect = session.get_bind().dialect.name
+        found = built.get(dialect)
+        if found is None:
+            found = built[dialect] = build(dialect)
+        return found
+
+    return statement
+
+
+def in_list(column: Any, name: str, dialect: str) -> sa.ColumnElement[bool]:
+    """``column IN :name`` for a list bound when the statement runs: ``= ANY(<one array>)`` on
+    PostgreSQL (see ``one_of``), an expanding ``IN (…)`` on SQLite."""
+    found: sa.ColumnElement[Any] = column
+    if dialect == "postgresql":
+        array = postgresql.ARRAY(found.type)
+        return found == sa.any_(sa.cast(sa.bindparam(name, type_=array), array))
+    return found.in_(sa.bindparam(name, expanding=True))
 
 
 def is_postgresql(session: Session) -> bool:
@@ -171,41 +211,48 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> sa.ColumnEle
 
 def fill_once(session: Session, table: sa.Table, column: str, values_by_id: Mapping[int, Any]) -> None:
     """Set ``column`` of the rows of ``table`` whose id is a key of ``values_by_id`` to its value, where
-    the column is still NULL (a row another writer filled keeps its value): one ``UPDATE … FROM`` over
-    the pairs (``unnest`` of two arrays on PostgreSQL, a ``VALUES`` list per ``INSERT_CHUNK`` pairs on
-    SQLite). Never commits."""
+    the column is still NULL (a row another writer filled keeps its value). On PostgreSQL one ``UPDATE
+    … FROM unnest(<ids>, <values>)``; on SQLite one prepared UPDATE executed for every pair (no network:
+    as fast as one statement). Never commits."""
+    if not values_by_id:
+        return
     pairs = sorted(values_by_id.items())
-    target = table.c[column]
-    value_type = target.type
-    steps = (
-        [pairs]
-        if is_postgresql(session)
-        else [pairs[i : i + INSERT_CHUNK] for i in range(0, len(pairs), INSERT_CHUNK)]
-    )
-    for step in steps:
-        if not step:
-            continue
-        given: sa.TableValuedAlias | sa.CTE
-        if is_postgresql(session):
-            ids = postgresql.ARRAY(sa.Integer)
-            values = postgresql.ARRAY(value_type)
-            given = (
-                sa.func.unnest(
-                    sa.cast(sa.bindparam("row_ids", [row_id for row_id, _ in step], type_=ids), ids),
-                    sa.cast(sa.bindparam("row_values", [value for _, value in step], type_=values), values),
-                )
-                .table_valued("row_id", "row_value", name="given")
-                .render_derived()
-            )
-        else:
-            # WITH given(row_id, row_value) AS (VALUES …): SQLite names a VALUES list's columns this way.
-            given = (
-                sa.values(sa.column("row_id", sa.Integer), sa.column("row_value", value_type), name="given")
-                .data(step)
-                .cte("given")
-            )
+    if is_postgresql(session):
         session.execute(
-            sa.update(table)
-            .where(table.c.id == given.c.row_id, target.is_(None))
-            .values({column: given.c.row_value})
+            _fill_from_arrays(table, column),
+            {"row_ids": [row_id for row_id, _ in pairs], "row_values": [value for _, value in pairs]},
         )
+        return
+    session.execute(
+        _fill_one(table, column), [{"row_id": row_id, "row_value": value} for row_id, value in pairs]
+    )
+
+
+@functools.cache
+def _fill_from_arrays(table: sa.Table, column: str) -> sa.Update:
+    ids = postgresql.ARRAY(sa.Integer)
+    values = postgresql.ARRAY(table.c[column].type)
+    given = (
+        sa.func.unnest(
+            sa.cast(sa.bindparam("row_ids", type_=ids), ids),
+            sa.cast(sa.bindparam("row_values", type_=values), values),
+        )
+        .table_valued("row_id", "row_value", name="given")
+        .render_derived()
+    )
+    target = table.c[column]
+    return (
+        sa.update(table)
+        .where(table.c.id == given.c.row_id, target.is_(None))
+        .values({column: given.c.row_value})
+    )
+
+
+@functools.cache
+def _fill_one(table: sa.Table, column: str) -> sa.Update:
+    target = table.c[column]
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("row_id"), target.is_(None))
+        .values({column: sa.bindparam("row_value")})
+    )
