@@ -42,7 +42,7 @@ import national
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from models.db import HEAD_REVISION, make_engine
+from models.db import make_engine
 from services.cycles import kommun_codes, run_for_kommuner
 
 PREFECT = Path(sys.executable).with_name("prefect")
@@ -56,24 +56,6 @@ ROWS = {
     "message": "SELECT kind, recipient_person_id, subject, body_text FROM outbox_message",
     "escalation": "SELECT dedupe_key, recipient_person_id, resolved_on FROM escalation",
 }
-
-
-def template(admin_url: str, kommuner: int, *, rebuild: bool) -> str:
-    """The name of the template database with the national data set (built when missing)."""
-    name = f"samordna_national_{HEAD_REVISION}_{kommuner}"
-    if rebuild or not national.template_exists(admin_url, name):
-        print(f"Bygger det nationella datasetet ({kommuner} kommuner) i {name} …", flush=True)
-        national.drop_database(admin_url, name)
-        engine = national.admin_engine(admin_url)
-        try:
-            with engine.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        finally:
-            engine.dispose()
-        started = time.perf_counter()
-        counts = national.build_national(national.database_url(admin_url, name), kommuner)
-        print(f"  {counts} på {time.perf_counter() - started:.0f} s", flush=True)
-    return name
 
 
 def rows(url: str) -> dict[str, list[tuple[object, ...]]]:
@@ -278,6 +260,62 @@ class Cluster:
         )
 
 
+@dataclass
+class Distributed:
+    """What ``distributed`` measured: the reference of one process and each run through the cluster."""
+
+    reference: dict[str, int]
+    reference_seconds: float
+    workers: int
+    results: list[tuple[int, SweepRun]]
+
+    def failures(self) -> list[str]:
+        """The checks that failed, in Swedish, one per run and check."""
+        failures = []
+        for parts, found in self.results:
+            workers_used = {worker for ran in found.ran_by.values() for worker in ran}
+            checks = {
+                "flödet klart": found.state == "COMPLETED",
+                "samma summor som en process": found.totals == self.reference,
+                "samma rader som en process": found.same_rows,
+                # The national run does the first part itself, and starts a run of cykel-del for each other.
+                "varje del klar": [state for _, state in found.parts] == ["COMPLETED"] * (parts - 1),
+                "delarna på olika arbetare": len(workers_used) == min(parts, self.workers),
+            }
+            failures += [f"{parts} delar: {check}" for check, ok in checks.items() if not ok]
+        return failures
+
+
+def distributed(admin_url: str, name: str, workers: int, parts_list: list[int], repeat: int) -> Distributed:
+    """The national sweep of template database ``name`` in one process, then ``repeat`` times per number
+    of parts through a cluster of ``workers`` workers, each run on a fresh copy."""
+    reference_db, distributed_db = (f"samordna_national_{kind}_{os.getpid()}" for kind in ("ref", "dist"))
+    reference_url = national.copy_database(admin_url, name, reference_db)
+    distributed_url = national.database_url(admin_url, distributed_db)
+    results: list[tuple[int, SweepRun]] = []
+    try:
+        reference, seconds = one_process(reference_url)
+        expected = rows(reference_url)
+        print(f"En process, utan Prefect: {reference} på {seconds:.2f} s", flush=True)
+        national.copy_database(admin_url, name, distributed_db)
+        with (
+            tempfile.TemporaryDirectory(prefix="samordna-arbetare-") as folder,
+            Cluster(admin_url, distributed_url, workers, Path(folder)) as cluster,
+        ):
+            for parts in parts_list:
+                for _ in range(repeat):
+                    # Each run sweeps the day on a fresh copy (no worker holds a connection between runs).
+                    national.copy_database(admin_url, name, distributed_db)
+                    found = cluster.sweep(parts)
+                    found.same_rows = rows(distributed_url) == expected
+                    results.append((parts, found))
+                    print(f"  {parts} del(ar): {found}", flush=True)
+        return Distributed(reference, seconds, workers, results)
+    finally:
+        national.drop_database(admin_url, reference_db)
+        national.drop_database(admin_url, distributed_db)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -289,59 +327,25 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="körningar per antal delar (median)")
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
-    name = template(args.admin_url, args.kommuner, rebuild=args.rebuild)
-    reference_db, distributed_db = (f"samordna_national_{kind}_{os.getpid()}" for kind in ("ref", "dist"))
-    reference_url = national.copy_database(args.admin_url, name, reference_db)
-    distributed_url = national.database_url(args.admin_url, distributed_db)
-    results: list[tuple[int, SweepRun]] = []
-    try:
-        print(f"Maskinens last: {os.getloadavg()}", flush=True)
-        reference, seconds = one_process(reference_url)
-        expected = rows(reference_url)
-        print(f"En process, utan Prefect: {reference} på {seconds:.2f} s", flush=True)
-        national.copy_database(args.admin_url, name, distributed_db)
-        with (
-            tempfile.TemporaryDirectory(prefix="samordna-arbetare-") as folder,
-            Cluster(args.admin_url, distributed_url, args.workers, Path(folder)) as cluster,
-        ):
-            for parts in args.parts:
-                for _ in range(args.repeat):
-                    # Each run sweeps the day on a fresh copy (no worker holds a connection between runs).
-                    national.copy_database(args.admin_url, name, distributed_db)
-                    found = cluster.sweep(parts)
-                    found.same_rows = rows(distributed_url) == expected
-                    results.append((parts, found))
-                    print(f"  {parts} del(ar): {found}", flush=True)
-        failures = []
-        for parts, found in results:
-            workers_used = {worker for ran in found.ran_by.values() for worker in ran}
-            checks = {
-                "flödet klart": found.state == "COMPLETED",
-                "samma summor som en process": found.totals == reference,
-                "samma rader som en process": found.same_rows,
-                # The national run does the first part itself, and starts a run of cykel-del for each other.
-                "varje del klar": [state for _, state in found.parts] == ["COMPLETED"] * (parts - 1),
-                "delarna på olika arbetare": len(workers_used) == min(parts, args.workers),
-            }
-            failures += [f"{parts} delar: {check}" for check, ok in checks.items() if not ok]
-        print(f"Maskinens last: {os.getloadavg()}")
-        for parts in args.parts:
-            runs = [found for count, found in results if count == parts]
-            trigger = statistics.median(found.seconds_from_trigger for found in runs)
-            inside = statistics.median(found.seconds_in_flow for found in runs)
-            print(
-                f"daglig-kontroll genom Prefect, {args.workers} arbetare, {parts} del(ar), "
-                f"median av {len(runs)}: "
-                f"{trigger:.1f} s från `prefect deployment run` till klar, {inside:.1f} s i flödet "
-                f"(en process utan Prefect: {seconds:.2f} s)"
-            )
-        for failure in failures:
-            print(f"  FEL {failure}")
-        print("Alla kontroller OK" if not failures else f"{len(failures)} kontroller misslyckades")
-        return 0 if not failures else 1
-    finally:
-        national.drop_database(args.admin_url, reference_db)
-        national.drop_database(args.admin_url, distributed_db)
+    name = national.template(args.admin_url, args.kommuner, rebuild=args.rebuild)
+    print(f"Maskinens last: {os.getloadavg()}", flush=True)
+    measured = distributed(args.admin_url, name, args.workers, args.parts, args.repeat)
+    print(f"Maskinens last: {os.getloadavg()}")
+    for parts in args.parts:
+        runs = [found for count, found in measured.results if count == parts]
+        trigger = statistics.median(found.seconds_from_trigger for found in runs)
+        inside = statistics.median(found.seconds_in_flow for found in runs)
+        print(
+            f"daglig-kontroll genom Prefect, {args.workers} arbetare, {parts} del(ar), "
+            f"median av {len(runs)}: "
+            f"{trigger:.1f} s från `prefect deployment run` till klar, {inside:.1f} s i flödet "
+            f"(en process utan Prefect: {measured.reference_seconds:.2f} s)"
+        )
+    failures = measured.failures()
+    for failure in failures:
+        print(f"  FEL {failure}")
+    print("Alla kontroller OK" if not failures else f"{len(failures)} kontroller misslyckades")
+    return 0 if not failures else 1
 
 
 if __name__ == "__main__":
