@@ -158,6 +158,15 @@ class Settings(BaseSettings):
         le=1000,
         description="Kommuner per chunk of a national run: one transaction, one Prefect task each.",
     )
+    run_threads: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description=(
+            "Chunks of a national run worked at once in one process, on PostgreSQL: while the database "
+            "writes one chunk, Python renders the next (on SQLite, which has one writer, always 1)."
+        ),
+    )
     run_parts: int = Field(
         default=1,
         ge=1,

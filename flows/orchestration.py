@@ -37,10 +37,21 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.context import FlowRunContext
 from prefect.deployments import run_deployment
 from prefect.states import Completed
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from core.settings import get_settings
 from models.db import make_engine
-from services.cycles import CYCLES, CycleSpec, chunks, kommun_codes, resolve_as_of, run_chunk, split
+from services.cycles import (
+    CYCLES,
+    CycleSpec,
+    chunk_threads,
+    chunks,
+    kommun_codes,
+    resolve_as_of,
+    run_chunk,
+    split,
+    summed,
+)
 
 PART_FLOW = "cykel-del"
 PART_DEPLOYMENT = f"{PART_FLOW}/{PART_FLOW}"
@@ -76,11 +87,36 @@ def _add(totals: dict[str, int], counts: dict[str, Any]) -> None:
 
 
 def run_chunks(spec: CycleSpec, codes: list[str], day: date, engine_key: str) -> dict[str, int]:
-    """Every chunk of ``codes`` as a Prefect task of the current flow run, one after the other."""
-    totals: dict[str, int] = {}
-    for chunk in chunks(codes, get_settings().run_chunk):
-        _add(totals, chunk_task(spec.name, chunk, day.isoformat(), engine_key))
-    return totals
+    """Every chunk of ``codes`` as a Prefect task of the current flow run, ``SAMORDNA_RUN_THREADS`` at
+    once on PostgreSQL (a thread pool task runner of that size, made for this run from its settings);
+    the summed counts. Every chunk runs even when one fails (after its retries); then the first failure
+    is raised."""
+    settings = get_settings()
+    work = chunks(codes, settings.run_chunk)
+    threads = min(chunk_threads(settings.database_url, settings.run_threads), len(work))
+    outcomes: list[dict[str, int] | Exception] = []
+    if threads <= 1:
+        for chunk in work:
+            try:
+                outcomes.append(chunk_task(spec.name, chunk, day.isoformat(), engine_key))
+            except Exception as error:  # noqa: BLE001 - raised below, after the other chunks ran
+                outcomes.append(error)
+        return summed(outcomes)
+    runner: ThreadPoolTaskRunner[dict[str, int]] = ThreadPoolTaskRunner(max_workers=threads)
+    with runner:
+        futures = [
+            runner.submit(
+                chunk_task,
+                {"cykel": spec.name, "koder": chunk, "as_of": day.isoformat(), "engine_key": engine_key},
+            )
+            for chunk in work
+        ]
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except Exception as error:  # noqa: BLE001 - raised below, after the other chunks ran
+                outcomes.append(error)
+    return summed(outcomes)
 
 
 @flow(name=PART_FLOW, validate_parameters=True)

@@ -472,7 +472,12 @@ def run_command(
     codes = cycle_service.kommun_codes(engine, wanted)
     if utan_prefect:
         totals = cycle_service.run_for_kommuner(
-            engine, cykel, codes, day, chunk_size=settings_of(ctx).run_chunk
+            engine,
+            cykel,
+            codes,
+            day,
+            chunk_size=settings_of(ctx).run_chunk,
+            threads=settings_of(ctx).run_threads,
         )
     else:
         configure_prefect(settings_of(ctx))

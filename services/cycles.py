@@ -10,7 +10,9 @@ runs, so that a command that merely lists the cycles (``samordna --help``, ``sam
 loads no rule, no chart library and no Word writer.
 
 **Running at national scale.** A cycle runs for a list of kommuner in chunks of ``SAMORDNA_RUN_CHUNK``
-(``run_for_kommuner``), each chunk on one engine and connection pool. A cycle with a set-based rule
+(``run_for_kommuner``), each chunk on one engine and connection pool, ``SAMORDNA_RUN_THREADS`` chunks
+at once on PostgreSQL (the database writes one chunk while Python renders the next; chunks never share
+a kommun, so they never wait for each other's locks). A cycle with a set-based rule
 (``batch_rule``: the daily sweep) runs a whole chunk in one transaction, in a fixed number of
 statements; if that fails, each kommun of the chunk is run alone, so one kommun's bad data stops
 only that kommun (the others are committed, and the chunk then fails naming it, so that Prefect
@@ -24,11 +26,13 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from core import clock
@@ -259,11 +263,47 @@ def run_chunk(engine: sa.Engine, name: str, codes: Sequence[str], as_of: date) -
     return totals
 
 
+def chunk_threads(database_url: str | sa.URL, wanted: int) -> int:
+    """How many chunks one process works at once: ``wanted`` on PostgreSQL, 1 on SQLite (one writer:
+    a second chunk would only wait for the first)."""
+    return wanted if make_url(database_url).get_backend_name() == "postgresql" else 1
+
+
 def run_for_kommuner(
-    engine: sa.Engine, name: str, codes: list[str], as_of: date, *, chunk_size: int = DEFAULT_CHUNK
+    engine: sa.Engine,
+    name: str,
+    codes: list[str],
+    as_of: date,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    threads: int = 1,
 ) -> dict[str, int]:
-    """Cycle ``name`` for each kommun in ``codes``, chunk by chunk on one engine; the summed counts."""
+    """Cycle ``name`` for each kommun in ``codes`` in chunks on one engine, ``threads`` chunks at once
+    (``chunk_threads``); the summed counts. Every chunk runs even when one fails; then the first
+    failure is raised (ChunkFailedError names the kommuner), after the others are committed."""
+    work = chunks(codes, chunk_size)
+    workers = min(chunk_threads(engine.url, threads), len(work))
+    outcomes: list[dict[str, int] | Exception] = []
+    if workers <= 1:
+        for chunk in work:
+            try:
+                outcomes.append(run_chunk(engine, name, chunk, as_of))
+            except Exception as error:  # noqa: BLE001 - raised below, after the other chunks ran
+                outcomes.append(error)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"cykel-{name}") as pool:
+            futures = [pool.submit(run_chunk, engine, name, chunk, as_of) for chunk in work]
+        for future in futures:
+            failure = future.exception()
+            outcomes.append(failure if isinstance(failure, Exception) else future.result())
+    return summed(outcomes)
+
+
+def summed(outcomes: Sequence[dict[str, int] | Exception]) -> dict[str, int]:
+    """The counts of chunks that all ran, summed; the first failure raised if any chunk failed."""
     totals: dict[str, int] = {}
-    for chunk in chunks(codes, chunk_size):
-        _add(totals, run_chunk(engine, name, chunk, as_of))
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
+        _add(totals, outcome)
     return totals

@@ -4,8 +4,10 @@ EST run prepares each kommun's meetings as a run on its meeting days did. SQLite
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from cycles.est_calendar import meeting_date
 from cycles.follow_up import run_follow_up_cycle
 from importers.directory_import import import_directory_file
 from importers.plan_import import import_plan_file
-from models.db import transaction
+from models.db import make_engine, transaction
 from models.directory import person_by_email
 from models.enums import MeasureStatus
 from models.escalation import Escalation
@@ -34,6 +36,7 @@ from models.run_lock import CycleRunLock, lock_runs
 from models.task import Reminder, Task, TaskKind
 from models.working_days import is_working_day
 from services.cycles import CYCLES, ChunkFailedError, chunks, run_chunk, run_cycle, run_for_kommuner, split
+from tests.conftest import Cli
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ADOPTED = date(2025, 1, 1)
@@ -229,6 +232,96 @@ def test_a_kommun_that_fails_stops_only_itself(engine: sa.Engine) -> None:
     with Session(engine) as session:
         swept = set(session.exec(select(Reminder.municipality_id)).all())
     assert swept == {ids[0], ids[2]}
+
+
+@pytest.fixture
+def twin(
+    request: pytest.FixtureRequest, engine: sa.Engine, tmp_path: Path
+) -> Iterator[Callable[[], sa.Engine]]:
+    """Copies the test's database as it is when called (a file copy on SQLite, CREATE DATABASE …
+    TEMPLATE on PostgreSQL) and returns an engine on the copy; dropped after the test."""
+    made: list[tuple[sa.Engine, str | None]] = []
+
+    def copy() -> sa.Engine:
+        url = engine.url
+        engine.dispose()  # PostgreSQL copies a database only while nobody is connected to it
+        if url.get_backend_name() == "sqlite":
+            target = tmp_path / f"kopia-{len(made)}.db"
+            shutil.copyfile(str(url.database), target)
+            made.append((make_engine(f"sqlite:///{target}"), None))
+        else:
+            name = f"{url.database}_kopia_{len(made)}"
+            admin = make_engine(request.getfixturevalue("postgres_admin_url"), isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"'))
+            admin.dispose()
+            made.append((make_engine(url.set(database=name)), name))
+        return made[-1][0]
+
+    yield copy
+    for copied, name in made:
+        copied.dispose()
+        if name is not None:
+            admin = make_engine(request.getfixturevalue("postgres_admin_url"), isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def test_chunks_worked_at_once_leave_what_chunks_one_after_the_other_leave(
+    engine: sa.Engine, twin: Callable[[], sa.Engine]
+) -> None:
+    """Six weeks of national sweeps with two chunks at once (on PostgreSQL; SQLite works them one after
+    the other) leave every row, word for word, of the same sweeps chunk after chunk, and report the same
+    counts."""
+    nation(engine)
+    days = working_days(date(2025, 4, 14), date(2025, 5, 27))
+    found: dict[int, tuple[dict[str, list[tuple[object, ...]]], list[dict[str, int]]]] = {}
+    for threads in (1, 2):
+        copy = twin()  # both ways start from the same rows
+        counts = [
+            run_for_kommuner(copy, "daglig", list(CODES), day, chunk_size=1, threads=threads) for day in days
+        ]
+        with Session(copy) as session:
+            found[threads] = (outcome(session), counts)
+    assert found[2] == found[1]
+    assert sum(count.get("påminnelse", 0) for count in found[1][1]) > 200
+
+
+@pytest.mark.slow
+def test_the_national_flow_works_its_chunks_at_once_and_leaves_what_one_process_leaves(
+    engine: sa.Engine, twin: Callable[[], sa.Engine], cli: Cli
+) -> None:
+    """`samordna run daglig` through Prefect, one kommun per chunk (Prefect tasks two at a time on
+    PostgreSQL), leaves the rows of the same sweep without Prefect, chunk after chunk, and says so."""
+    nation(engine)
+    reference = twin()
+    expected_counts = run_for_kommuner(reference, "daglig", list(CODES), date(2025, 4, 22), chunk_size=1)
+    with Session(reference) as session:
+        expected = outcome(session)
+    code, out, err = cli("run", "daglig", "--as-of", "2025-04-22", env={"SAMORDNA_RUN_CHUNK": "1"})
+    assert code == 0, err
+    assert "som Prefect-flöde för 3 kommuner" in out
+    assert f"påminnelse: {expected_counts['påminnelse']}" in " ".join(out.split())
+    with Session(engine) as session:
+        assert outcome(session) == expected
+
+
+def test_a_failed_chunk_lets_the_others_run_and_is_raised_after_them(engine: sa.Engine) -> None:
+    """With two chunks at once, a kommun whose stored rhythm is broken fails the first chunk (its
+    neighbour in the chunk is still swept alone); the other chunk is swept and committed too, and the run
+    then raises naming that kommun."""
+    ids = nation(engine)
+    with transaction(engine) as session:
+        broken = session.get(Municipality, ids[0])
+        assert broken is not None
+        broken.rhythm = {"paminnelser": {"dagar_fore": 99}}  # outside 0–20
+        session.add(broken)
+    with pytest.raises(ChunkFailedError, match=f"\\({CODES[0]}\\)"):
+        run_for_kommuner(engine, "daglig", list(CODES), date(2025, 4, 22), chunk_size=2, threads=2)
+    with Session(engine) as session:
+        swept = set(session.exec(select(Reminder.municipality_id)).all())
+    assert swept == {ids[1], ids[2]}
 
 
 def test_chunks_and_parts_keep_every_kommun_once() -> None:
