@@ -19,12 +19,15 @@ plan taken into use after ``start`` counts, in the copy, as taken into use on ``
 from __future__ import annotations
 
 import random
+import sqlite3
 from bisect import bisect_left
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, col, select
 
 from core.clock import STOCKHOLM, moment_of
@@ -90,9 +93,16 @@ class SimulationResult:
 
 
 def copy_database(source: sa.Engine, target_url: str) -> sa.Engine:
-    """A migrated SQLite copy of every row in ``source``: the throwaway the simulation writes to."""
+    """A migrated SQLite copy of every row in ``source``: the throwaway the simulation writes to. From
+    SQLite, SQLite's own backup of the file (a consistent snapshot, schema and all); from PostgreSQL,
+    the schema by migration and the rows table by table."""
+    if source.dialect.name == "sqlite":
+        target_path = make_url(target_url).database or ""
+        with source.connect() as reader, closing(sqlite3.connect(target_path)) as writer:
+            reader.connection.driver_connection.backup(writer)  # type: ignore[union-attr]
+        return make_engine(target_url, throwaway=True)
     migrate(target_url)
-    target = make_engine(target_url)
+    target = make_engine(target_url, throwaway=True)
     with source.connect() as reader, target.begin() as writer:
         # Rows reference each other (a person's chef, a measure's parent): check keys at commit.
         writer.exec_driver_sql("PRAGMA defer_foreign_keys=ON")

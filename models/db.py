@@ -26,14 +26,17 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0014"
 
 
-def make_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """An engine for ``url``; for SQLite the file's folder is created and pragmas set per connection."""
+def make_engine(url: str, *, throwaway: bool = False, **kwargs: Any) -> sa.Engine:
+    """An engine for ``url``; for SQLite the file's folder is created and pragmas set per connection.
+
+    ``throwaway``: a SQLite file nobody needs after a crash (the simulation's copy) is written without
+    waiting for the disk on every commit (``synchronous=OFF``); a real database always waits."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, **kwargs)
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "connect", _throwaway_pragmas if throwaway else _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -43,6 +46,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _throwaway_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
     cursor.close()
 
 
