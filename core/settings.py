@@ -152,6 +152,31 @@ class Settings(BaseSettings):
         default=8, ge=1, le=24 * 7, description="How long a login to the dashboard lasts."
     )
 
+    run_chunk: int = Field(
+        default=30,
+        ge=1,
+        le=1000,
+        description="Kommuner per chunk of a national run: one transaction, one Prefect task each.",
+    )
+    run_threads: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description=(
+            "Chunks of a national run worked at once in one process, on PostgreSQL: while the database "
+            "writes one chunk, Python renders the next (on SQLite, which has one writer, always 1)."
+        ),
+    )
+    run_parts: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Parts a national run is split into, each a flow run of the deployment cykel-del that any "
+            "worker of the pool takes (set it to the number of workers); 1: the run does every chunk itself."
+        ),
+    )
+
     @model_validator(mode="after")
     def _default_sqlite_file(self) -> Settings:
         if not self.database_url:

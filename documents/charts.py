@@ -7,21 +7,13 @@ import io
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-# matplotlib writes a font cache to its config dir at first import; a read-only home must not stop a
-# report, so the cache goes to a temp dir unless the operator chose one.
-os.environ.setdefault("MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / "samordna-matplotlib"))
-
-import matplotlib as mpl
-
-mpl.use("Agg")
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # Colours that stay apart in grey print and for the common colour-vision deficiencies (Okabe–Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -34,7 +26,23 @@ DPI = 110
 Margins = tuple[float, float, float, float]
 
 
+@cache
+def matplotlib_parts() -> tuple[type[Figure], Any]:
+    """matplotlib's Figure and MaxNLocator, imported on the first chart (about 0.4 s): a command that
+    draws nothing never loads matplotlib. Its font cache goes to a temp dir unless the operator chose
+    one, so a read-only home does not stop a report."""
+    os.environ.setdefault("MPLCONFIGDIR", str(Path(tempfile.gettempdir()) / "samordna-matplotlib"))
+    import matplotlib as mpl  # noqa: PLC0415 - see above
+
+    mpl.use("Agg")
+    from matplotlib.figure import Figure  # noqa: PLC0415 - see above
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415 - see above
+
+    return Figure, MaxNLocator
+
+
 def _figure(width: float = 7.0, height: float = 3.2, margins: Margins | None = None) -> tuple[Figure, Axes]:
+    Figure, _ = matplotlib_parts()  # noqa: N806 - the class, under its own name
     # Figure() rather than pyplot: no global figure registry, so charts drawn in a loop leak nothing.
     figure = Figure(figsize=(width, height), dpi=DPI, layout=None if margins else "constrained")
     if margins:
@@ -50,7 +58,7 @@ def _count_axis(axes: Axes, numbers: Sequence[float], *, vertical: bool = True) 
     period without incidents draws an empty chart on 0–1, not an axis of −0.04…0.04."""
     axis = axes.yaxis if vertical else axes.xaxis
     if all(float(number).is_integer() for number in numbers):
-        axis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_major_locator(matplotlib_parts()[1](integer=True))
     top = max([1.0, *[float(number) for number in numbers]]) * 1.08
     if vertical:
         axes.set_ylim(0, top)
@@ -170,7 +178,7 @@ def heatmap(
     axes.set_yticks(range(len(rows)), list(rows))
     axes.set_xticks(range(len(columns)), list(columns))
     axes.spines[["left", "bottom"]].set_visible(False)
-    figure.colorbar(image, ax=axes, shrink=0.8, ticks=MaxNLocator(integer=True))
+    figure.colorbar(image, ax=axes, shrink=0.8, ticks=matplotlib_parts()[1](integer=True))
     axes.set_title(title, loc="left")
     return _bytes(figure, fmt)
 

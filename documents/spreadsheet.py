@@ -11,7 +11,10 @@ text"); ``unescape_formula`` takes that apostrophe off again when such a CSV fil
 
 from __future__ import annotations
 
-from openpyxl.workbook.workbook import Workbook
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 __all__ = ["FORMULA_STARTS", "csv_text", "live_formula_count", "text_cells_only", "unescape_formula"]
 

@@ -37,20 +37,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import docx
-from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
-from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import nsdecls, qn
-from docx.shared import Cm, Emu, Pt, RGBColor
-from PIL import ImageFont
-
 if TYPE_CHECKING:
     from docx.document import Document
     from docx.oxml.xmlchemy import BaseOxmlElement
     from docx.section import Section
     from docx.text.paragraph import Paragraph as DocxParagraph
+    from PIL import ImageFont
 
 LANGUAGE = "sv-SE"
 FONT = "Arial"
@@ -155,6 +147,8 @@ def _font_file(bold: bool) -> Path:  # noqa: FBT001 - one flag, always passed by
 
 @lru_cache(maxsize=2)
 def _font(*, bold: bool) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont  # noqa: PLC0415 - only when a document is written
+
     return ImageFont.truetype(str(_font_file(bold)), _MEASURE_SIZE)
 
 
@@ -251,6 +245,9 @@ def choose_layout(table: Table, *, landscape: bool) -> TableLayout:
 
 
 def _set_lang(rpr: BaseOxmlElement) -> None:
+    from docx.oxml import OxmlElement  # noqa: PLC0415 - only when a document is written
+    from docx.oxml.ns import qn  # noqa: PLC0415 - only when a document is written
+
     for old in rpr.findall(qn("w:lang")):
         rpr.remove(old)
     lang = OxmlElement("w:lang")
@@ -262,6 +259,9 @@ def _set_lang(rpr: BaseOxmlElement) -> None:
 
 def _set_fonts(rpr: BaseOxmlElement) -> None:
     # A theme attribute wins over a named font, so the theme attributes go.
+    from docx.oxml import OxmlElement  # noqa: PLC0415 - only when a document is written
+    from docx.oxml.ns import qn  # noqa: PLC0415 - only when a document is written
+
     for old in rpr.findall(qn("w:rFonts")):
         rpr.remove(old)
     fonts = OxmlElement("w:rFonts")
@@ -271,6 +271,9 @@ def _set_fonts(rpr: BaseOxmlElement) -> None:
 
 
 def _style_rpr(style_element: BaseOxmlElement) -> BaseOxmlElement:
+    from docx.oxml import OxmlElement  # noqa: PLC0415 - only when a document is written
+    from docx.oxml.ns import qn  # noqa: PLC0415 - only when a document is written
+
     found: BaseOxmlElement | None = style_element.find(qn("w:rPr"))
     if found is None:
         found = OxmlElement("w:rPr")
@@ -280,6 +283,8 @@ def _style_rpr(style_element: BaseOxmlElement) -> BaseOxmlElement:
 
 def _swedish_styles(document: Document) -> None:
     """sv-SE and Arial in the document defaults and in every style; black headings; compact spacing."""
+    from docx.oxml.ns import qn  # noqa: PLC0415 - only when a document is written
+
     styles = document.styles.element
     defaults = styles.find(qn("w:docDefaults"))
     assert defaults is not None  # noqa: S101 - python-docx's template always has it
@@ -302,6 +307,9 @@ def _swedish_styles(document: Document) -> None:
 
 
 def _black_headings(document: Document) -> None:
+    from docx.oxml.ns import qn  # noqa: PLC0415 - only when a document is written
+    from docx.shared import Pt, RGBColor  # noqa: PLC0415 - only when a document is written
+
     normal = document.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(BODY_PT)
@@ -324,6 +332,9 @@ def _black_headings(document: Document) -> None:
 
 
 def _settings(document: Document) -> None:
+    from docx.oxml import OxmlElement  # noqa: PLC0415 - only when a document is written
+    from docx.oxml.ns import qn  # noqa: PLC0415 - only when a document is written
+
     document.core_properties.language = LANGUAGE
     settings = document.settings.element
     for theme_lang in settings.findall(qn("w:themeFontLang")):
@@ -336,6 +347,9 @@ def _settings(document: Document) -> None:
 
 
 def _contents_styles(document: Document) -> None:
+    from docx.enum.style import WD_STYLE_TYPE  # noqa: PLC0415 - only when a document is written
+    from docx.shared import Cm, Pt  # noqa: PLC0415 - only when a document is written
+
     for level in (1, 2, 3):
         name = f"toc {level}"
         if name not in [s.name for s in document.styles]:
@@ -351,6 +365,9 @@ def _contents_styles(document: Document) -> None:
 
 
 def _page_setup(section: Section, *, landscape: bool) -> None:
+    from docx.enum.section import WD_ORIENT  # noqa: PLC0415 - only when a document is written
+    from docx.shared import Cm  # noqa: PLC0415 - only when a document is written
+
     width, height = A4
     margins = LANDSCAPE_MARGINS if landscape else PORTRAIT_MARGINS
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
@@ -365,6 +382,9 @@ def _page_setup(section: Section, *, landscape: bool) -> None:
 
 def _field(paragraph: DocxParagraph, instruction: str, shown: str, size: float) -> None:
     """A simple field (PAGE, NUMPAGES) with the text shown until it is computed."""
+    from docx.oxml import parse_xml  # noqa: PLC0415 - only when a document is written
+    from docx.oxml.ns import nsdecls  # noqa: PLC0415 - only when a document is written
+
     simple = parse_xml(
         f'<w:fldSimple {nsdecls("w")} w:instr="{instruction}"><w:r><w:rPr><w:sz w:val="{int(size * 2)}"/>'
         f"</w:rPr><w:t>{shown}</w:t></w:r></w:fldSimple>"
@@ -373,6 +393,8 @@ def _field(paragraph: DocxParagraph, instruction: str, shown: str, size: float) 
 
 
 def _small_run(paragraph: DocxParagraph, text: str, *, bold: bool = False) -> None:
+    from docx.shared import Pt, RGBColor  # noqa: PLC0415 - only when a document is written
+
     run = paragraph.add_run(text)
     run.font.size = Pt(8.5)
     run.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
@@ -380,6 +402,9 @@ def _small_run(paragraph: DocxParagraph, text: str, *, bold: bool = False) -> No
 
 
 def _header_footer(section: Section, title: str, letterhead: Letterhead, *, landscape: bool) -> None:
+    from docx.enum.text import WD_TAB_ALIGNMENT  # noqa: PLC0415 - only when a document is written
+    from docx.shared import Pt  # noqa: PLC0415 - only when a document is written
+
     width = Pt(text_width(landscape=landscape))
     section.header.is_linked_to_previous = False
     section.footer.is_linked_to_previous = False
@@ -434,6 +459,8 @@ def _table_xml(block: Table, layout: TableLayout) -> str:
     """The table as WordprocessingML: a fixed layout with the measured widths, the header row bold,
     shaded and repeated on every page, no row split across pages, numbers right-aligned. Written as
     one string and parsed once: python-docx's cell objects took seconds for a 500-measure report."""
+    from docx.oxml.ns import nsdecls  # noqa: PLC0415 - only when a document is written
+
     widths = [round(width * TWIPS_PER_PT) for width in layout.widths]
     size = round(layout.font_pt * 2)
     padding = round(CELL_PADDING_PT * TWIPS_PER_PT)
@@ -465,6 +492,10 @@ def _table_xml(block: Table, layout: TableLayout) -> str:
 
 
 def _add_table(document: Document, block: Table, *, landscape: bool) -> None:
+    from docx.oxml import parse_xml  # noqa: PLC0415 - only when a document is written
+    from docx.oxml.ns import qn  # noqa: PLC0415 - only when a document is written
+    from docx.shared import Pt  # noqa: PLC0415 - only when a document is written
+
     table = parse_xml(_table_xml(block, choose_layout(block, landscape=landscape)))
     body = document.element.body
     final = body.find(qn("w:sectPr"))
@@ -477,6 +508,9 @@ def _add_table(document: Document, block: Table, *, landscape: bool) -> None:
 
 
 def _bookmark(paragraph: DocxParagraph, name: str, number: int) -> None:
+    from docx.oxml import parse_xml  # noqa: PLC0415 - only when a document is written
+    from docx.oxml.ns import nsdecls  # noqa: PLC0415 - only when a document is written
+
     start = parse_xml(f'<w:bookmarkStart {nsdecls("w")} w:id="{number}" w:name="{name}"/>')
     end = parse_xml(f'<w:bookmarkEnd {nsdecls("w")} w:id="{number}"/>')
     paragraph._p.insert(1 if paragraph._p.pPr is not None else 0, start)  # noqa: SLF001 - no bookmark API
@@ -484,6 +518,11 @@ def _bookmark(paragraph: DocxParagraph, name: str, number: int) -> None:
 
 
 def _contents_line(document: Document, text: str, bookmark: str, level: int, *, landscape: bool) -> None:
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER  # noqa: PLC0415 - only when a document is written
+    from docx.oxml import parse_xml  # noqa: PLC0415 - only when a document is written
+    from docx.oxml.ns import nsdecls  # noqa: PLC0415 - only when a document is written
+    from docx.shared import Pt  # noqa: PLC0415 - only when a document is written
+
     paragraph = document.add_paragraph(style=f"toc {level}")
     paragraph.paragraph_format.tab_stops.add_tab_stop(
         Pt(text_width(landscape=landscape)), WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS
@@ -519,6 +558,8 @@ class _Builder:
 
     def section(self, *, landscape: bool) -> None:
         """A new section on a new page (the first section is set up in place)."""
+        from docx.enum.section import WD_SECTION  # noqa: PLC0415 - only when a document is written
+
         if self.started:
             section = self.document.add_section(WD_SECTION.NEW_PAGE)
         else:
@@ -541,6 +582,8 @@ class _Builder:
             _contents_line(self.document, text, bookmark, level, landscape=self.landscape)
 
     def image(self, block: Image) -> None:
+        from docx.shared import Cm, Emu  # noqa: PLC0415 - only when a document is written
+
         widest = text_width(landscape=self.landscape) * EMU_PER_PT
         width = min(Cm(block.width_cm), Emu(int(widest)))
         self.document.add_picture(io.BytesIO(block.png), width=width)
@@ -587,6 +630,9 @@ def docx_document(
 ) -> bytes:
     """A DOCX with ``title`` as its title and the blocks in order; ``created`` is written as the
     document's creation time (pass the run's moment so the same input gives the same document)."""
+    import docx  # noqa: PLC0415 - python-docx only when a document is written
+    from docx.shared import RGBColor  # noqa: PLC0415 - only when a document is written
+
     head = letterhead or Letterhead()
     document = docx.Document()
     document.core_properties.title = title

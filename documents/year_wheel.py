@@ -15,11 +15,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
-from matplotlib.projections.polar import PolarAxes
+from documents.charts import PALETTE, _bytes, matplotlib_parts
 
-from documents.charts import PALETTE, _bytes
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 from documents.word import text_width_pt
 
 A4_INCHES = (8.27, 11.69)
@@ -50,6 +51,8 @@ def _wheel(
     months: Sequence[str],
     notes: Mapping[int, str] | None = None,
 ) -> None:
+    from matplotlib.projections.polar import PolarAxes  # noqa: PLC0415 - matplotlib is loaded by now
+
     axes = figure.add_axes((0.14, 0.47, 0.72, 0.45), projection="polar")
     assert isinstance(axes, PolarAxes)  # noqa: S101 - narrows the type for mypy
     axes.set_theta_zero_location("N")
@@ -134,6 +137,7 @@ def year_wheel(
     and a line in its month's box; ``months`` the twelve month names (the caller's words). A ring's
     legend shows its count of marks, or its note when ``notes`` has one ("datum saknas" says more than
     "(0)")."""
+    Figure, _ = matplotlib_parts()  # noqa: N806 - the class, under its own name
     figure = Figure(figsize=A4_INCHES, dpi=DPI)
     figure.suptitle(title, y=0.975, fontsize=16)
     _wheel(figure, year, rings, marks, months, notes)

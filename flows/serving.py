@@ -46,6 +46,7 @@ class DeclaredDeployment:
     entrypoint: str
     parameters: dict[str, Any]
     description: str
+    concurrency_limit: int | None = None
 
 
 def declared_deployments(prefect_yaml: Path) -> list[DeclaredDeployment]:
@@ -57,6 +58,7 @@ def declared_deployments(prefect_yaml: Path) -> list[DeclaredDeployment]:
             entrypoint=str(entry["entrypoint"]),
             parameters=dict(entry.get("parameters") or {}),
             description=str(entry.get("description") or ""),
+            concurrency_limit=entry.get("concurrency_limit"),
         )
         for entry in document.get("deployments") or []
     ]
@@ -168,6 +170,7 @@ def serve_declared(prefect_yaml: Path, port: int, home: Path, on_start: Callable
                 schedules=schedules.get(entry.name),
                 parameters=entry.parameters,
                 description=entry.description or None,
+                concurrency_limit=entry.concurrency_limit,
             )
             for entry in declared
         ]

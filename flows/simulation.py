@@ -1,9 +1,10 @@
 """A year before it happens: every cycle at its scheduled instants, on a throwaway copy of the data.
 
 The simulation copies the kommun's data into a fresh SQLite file, then walks a simulated clock from
-``start`` to ``end``: at each instant a schedule in ``prefect.yaml`` (and, for EST, the kommun's own
-rhythm) would fire, it runs that cycle with ``as_of`` = the local date of the instant. Before each daily
-sweep, ansvariga answer or stay silent by a seeded rule, so the same seed gives the same year:
+``start`` to ``end``: at each instant a schedule in ``prefect.yaml`` would fire (for the national EST
+run: the runs that act for the kommun, on its meeting days), it runs that cycle with ``as_of`` = the
+local date of the instant. Before each daily sweep, ansvariga answer or stay silent by a seeded rule,
+so the same seed gives the same year:
 
 - a person is *silent* with probability ``1 - answer_rate`` (decided once per person and seed) and
   never answers; everyone else answers each task on a seeded working day from ``early`` working days
@@ -18,11 +19,15 @@ plan taken into use after ``start`` counts, in the copy, as taken into use on ``
 from __future__ import annotations
 
 import random
+import sqlite3
+from bisect import bisect_left
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, col, select
 
 from core.clock import STOCKHOLM, moment_of
@@ -35,7 +40,7 @@ from models.enums import MeasureStatus
 from models.municipality import Municipality, find_municipality
 from models.plan import ActionPlan, StatusReport
 from models.records import Event
-from models.rhythm import rhythm_from_json
+from models.rhythm import Rhythm, rhythm_from_json
 from models.task import Task, TaskKind, TaskState
 from models.working_days import add_working_days, is_working_day
 from services.cycles import CYCLES, kommun_codes, run_cycle
@@ -88,9 +93,16 @@ class SimulationResult:
 
 
 def copy_database(source: sa.Engine, target_url: str) -> sa.Engine:
-    """A migrated SQLite copy of every row in ``source``: the throwaway the simulation writes to."""
+    """A migrated SQLite copy of every row in ``source``: the throwaway the simulation writes to. From
+    SQLite, SQLite's own backup of the file (a consistent snapshot, schema and all); from PostgreSQL,
+    the schema by migration and the rows table by table."""
+    if source.dialect.name == "sqlite":
+        target_path = make_url(target_url).database or ""
+        with source.connect() as reader, closing(sqlite3.connect(target_path)) as writer:
+            reader.connection.driver_connection.backup(writer)  # type: ignore[union-attr]
+        return make_engine(target_url, throwaway=True)
     migrate(target_url)
-    target = make_engine(target_url)
+    target = make_engine(target_url, throwaway=True)
     with source.connect() as reader, target.begin() as writer:
         # Rows reference each other (a person's chef, a measure's parent): check keys at commit.
         writer.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
@@ -112,23 +124,41 @@ def _adopt_by(engine: sa.Engine, start: date) -> None:
 def scheduled_instants(
     rhythm_json: dict[str, object], start: date, end: date, schedule_file: Path
 ) -> list[tuple[datetime, str]]:
-    """(instant, cycle) pairs in time order: prefect.yaml's schedules, and EST from the kommun's rhythm."""
+    """(instant, cycle) pairs in time order: when prefect.yaml's schedules run each simulated cycle for
+    a kommun with this rhythm. The national EST run goes every day; only the runs on the kommun's
+    meeting days change anything for it (``est_runs_that_act``), and those are the ones simulated."""
     window_start = datetime(start.year, start.month, start.day, tzinfo=STOCKHOLM).astimezone(UTC)
     window_end = datetime(end.year, end.month, end.day, 23, 59, tzinfo=STOCKHOLM).astimezone(UTC)
     schedules = load_schedules(schedule_file)
+    rhythm = rhythm_from_json(rhythm_json)
     found: list[tuple[datetime, str]] = []
     for name, spec in CYCLES.items():
-        if name == "est" or not spec.simulated:
+        if not spec.simulated:
             continue
         for schedule in schedules.get(spec.deployment, []):
-            found.extend((instant, name) for instant in instants(schedule, window_start, window_end))
-    rhythm = rhythm_from_json(rhythm_json)
-    number = 1
-    while (moment := meeting_at(rhythm, number)) <= window_end:
-        if moment >= window_start:
-            found.append((moment, "est"))
-        number += 1
+            moments = instants(schedule, window_start, window_end)
+            if name == "est":
+                moments = est_runs_that_act(rhythm, moments, since=window_start)
+            found.extend((instant, name) for instant in moments)
     return sorted(found)
+
+
+def est_runs_that_act(rhythm: Rhythm, national: list[datetime], *, since: datetime) -> list[datetime]:
+    """Of the national EST run's instants, those that act for a kommun with ``rhythm``: the first run at
+    or after each of its meetings from ``since`` on (the run that judges the meeting and prepares the
+    next one). On the
+    other days a run finds the kommun's period open and its tasks made, and changes nothing, as long as
+    nobody records an incident or an insats in between, which a simulation never does."""
+    acting: list[datetime] = []
+    if not national:
+        return acting
+    number = 1
+    while (moment := meeting_at(rhythm, number)) <= national[-1]:
+        position = bisect_left(national, moment)
+        if moment >= since and position < len(national) and national[position] not in acting:
+            acting.append(national[position])
+        number += 1
+    return acting
 
 
 def simulate(

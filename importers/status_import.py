@@ -26,10 +26,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from sqlmodel import Session, col, select
 
 from core.clock import STOCKHOLM, local_day
@@ -170,6 +166,9 @@ def _print_on_a4(
     the last filled column, "Sida N av M" in the footer; the given columns (1-based) wrap their text
     so a long cell makes a taller row instead of a wider page. Excel and LibreOffice print a sheet at
     100 % unless told otherwise: this sheet came out four pages wide."""
+    from openpyxl.styles import Alignment  # noqa: PLC0415 - openpyxl only when a sheet is written
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415 - as above
+
     sheet.page_setup.paperSize = A4_PAPER
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
@@ -200,6 +199,10 @@ def _print_on_a4(
 
 def write_status_sheet(session: Session, municipality: Municipality, path: Path, as_of: date) -> int:
     """Write the status sheet of open status-report tasks to ``path`` (XLSX); the number of rows."""
+    from openpyxl import Workbook  # noqa: PLC0415 - openpyxl only when a sheet is written
+    from openpyxl.styles import Alignment, Font  # noqa: PLC0415 - as above
+    from openpyxl.worksheet.datavalidation import DataValidation  # noqa: PLC0415 - as above
+
     tasks = _open_status_tasks(session, municipality.id or 0, as_of)
     first_task: dict[int, Task] = {}
     for task in tasks:

@@ -23,18 +23,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter, range_boundaries
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from core.text import swedish_number
 from documents.spreadsheet import unescape_formula
 from importers.limits import ImportLimits, check_file, current_limits, decode_text, limit_problem
 from importers.problems import ImportFailedError, Location, Problem
 from importers.safe_yaml import load_yaml
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 CellValue = str | date | None
 
@@ -207,6 +207,8 @@ def _read_xlsx(path: Path, limits: ImportLimits) -> list[Sheet]:
     # openpyxl fails on a broken workbook in many ways (a missing part: KeyError; a shared string that
     # is not there: IndexError; malformed XML or an entity expansion expat refuses: ParseError, …):
     # whatever it raises while reading this file means the file cannot be read, never a crash.
+    from openpyxl import load_workbook  # noqa: PLC0415 - openpyxl only when a workbook is read
+
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:
@@ -223,6 +225,8 @@ def _read_xlsx(path: Path, limits: ImportLimits) -> list[Sheet]:
 
 
 def _read_worksheets(path: Path, workbook: Workbook, budget: _Budget) -> list[Sheet]:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet  # noqa: PLC0415 - as in _read_xlsx
+
     worksheets = [ws for ws in workbook.worksheets if isinstance(ws, ReadOnlyWorksheet)]
     if len(worksheets) > budget.limits.sheets:
         raise limit_problem(
@@ -287,6 +291,8 @@ def _read_worksheet(path: Path, worksheet: ReadOnlyWorksheet, budget: _Budget) -
 def _merged_spans(worksheet: ReadOnlyWorksheet, rows: int, width: int) -> dict[int, list[tuple[int, int]]]:
     """Per row, the column spans that continue a merged cell from a row above (read-only worksheets do
     not parse merged cells: read the ``mergeCell`` elements of the sheet's XML), clipped to the data."""
+    from openpyxl.utils import range_boundaries  # noqa: PLC0415 - as in _read_xlsx
+
     spans: dict[int, list[tuple[int, int]]] = {}
     with worksheet._get_source() as source:  # noqa: SLF001 - openpyxl's read-only sheet gives no other way to its XML
         # expat (≥ 2.4) refuses entity-expansion bombs and ElementTree fetches no external entity;
@@ -475,5 +481,10 @@ def _read_yaml(path: Path, limits: ImportLimits) -> list[Sheet]:
 
 
 def column_letter(index: int) -> str:
-    """Excel's letter for a 0-based column index."""
-    return str(get_column_letter(index + 1))
+    """Excel's letter for a 0-based column index (A, …, Z, AA, …)."""
+    letters = ""
+    number = index + 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters

@@ -19,11 +19,12 @@ from datetime import date, datetime, time
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, select
 
 from core.text import fold
 from models.personnummer import find_personnummer
-from models.records import insert_many
+from models.records import INSERT_CHUNK, insert_many
 from models.rhythm import Rhythm
 from models.types import StrEnumType, UTCDateTime, utcnow
 
@@ -89,6 +90,71 @@ class Incident(SQLModel, table=True):
     source_url: str = Field(default="", max_length=300)
     external_key: str = Field(max_length=200, description="<kommun id>:<source>:<id or content hash>")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Daily counts: what the lägesbild reads instead of the incidents themselves
+
+UNKNOWN_HOUR = -1  # an incident known only by its part of the day (or not at all) in the hour counts
+
+
+class IncidentDayCount(SQLModel, table=True):
+    """How many incidents a kommun has per day, area and category: the lägesbild's counts per period
+    (``cycles.est_situation.counts_by_period``) sum these rows, never scanning the incidents. Kept by
+    ``store_incidents``, the one way incidents are written, in the same transaction."""
+
+    __tablename__ = "incident_day_count"
+
+    municipality_id: int = Field(foreign_key="municipality.id", primary_key=True)
+    occurred_on: date = Field(primary_key=True)
+    area: str = Field(primary_key=True, max_length=80)
+    category: str = Field(primary_key=True, max_length=40)
+    count: int
+
+
+class IncidentHourCount(SQLModel, table=True):
+    """How many incidents a kommun has per day and hour (UNKNOWN_HOUR when only the part of the day is
+    known): the lägesbild's hot-times sum these rows. Kept with IncidentDayCount."""
+
+    __tablename__ = "incident_hour_count"
+
+    municipality_id: int = Field(foreign_key="municipality.id", primary_key=True)
+    occurred_on: date = Field(primary_key=True)
+    hour: int = Field(primary_key=True, description="0–23, or -1 when the hour is not known")
+    count: int
+
+
+def _add_counts(session: Session, incidents: Sequence[Incident]) -> None:
+    """Add the incidents to the daily counts: INSERT … ON CONFLICT DO UPDATE SET count = count + new,
+    which two imports at once on PostgreSQL serialise row by row, so no increment is lost."""
+    days: dict[tuple[int, date, str, str], int] = {}
+    hours: dict[tuple[int, date, int], int] = {}
+    for incident in incidents:
+        day = (incident.municipality_id, incident.occurred_on, incident.area, incident.category)
+        days[day] = days.get(day, 0) + 1
+        hour = (
+            incident.municipality_id,
+            incident.occurred_on,
+            UNKNOWN_HOUR if incident.hour is None else incident.hour,
+        )
+        hours[hour] = hours.get(hour, 0) + 1
+    dialect = session.get_bind().dialect.name
+    for table, counted, keys in (
+        (IncidentDayCount, days, ("municipality_id", "occurred_on", "area", "category")),
+        (IncidentHourCount, hours, ("municipality_id", "occurred_on", "hour")),
+    ):
+        core: sa.Table = table.__table__  # type: ignore[union-attr]
+        # In key order: two imports at once lock the rows they share in the same order, never a deadlock.
+        rows = [
+            {**dict(zip(keys, key, strict=True)), "count": count} for key, count in sorted(counted.items())
+        ]
+        for start in range(0, len(rows), INSERT_CHUNK):
+            insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(core)
+            session.execute(
+                insert.values(rows[start : start + INSERT_CHUNK]).on_conflict_do_update(
+                    index_elements=list(keys), set_={"count": core.c.count + insert.excluded.count}
+                )
+            )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -417,8 +483,16 @@ def content_key(
 
 
 def store_incidents(session: Session, incidents: Sequence[Incident]) -> int:
-    """Insert the incidents not stored before (by external key); how many were new."""
-    return len(insert_many(session, incidents, key="external_key"))
+    """Insert the incidents not stored before (by external key), and add those to the daily counts in
+    the same transaction; how many were new. Every import and report of incidents comes here."""
+    inserted = insert_many(session, incidents, key="external_key")
+    # The first of several with one key is the one stored (the later ones met the conflict).
+    new: dict[str, Incident] = {}
+    for incident in incidents:
+        if incident.external_key in inserted:
+            new.setdefault(incident.external_key, incident)
+    _add_counts(session, list(new.values()))
+    return len(inserted)
 
 
 def count_incidents(session: Session, municipality_id: int) -> int:

@@ -21,10 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.records import one_of
 from models.types import StrEnumType, UTCDateTime, utcnow
 
 
@@ -74,6 +76,43 @@ class OutboxMessage(SQLModel, table=True):
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Times the message was queued again after FAILED or UNKNOWN (by hand, or when its channel recovered).
     requeues: int = 0
+
+
+def new_message_row(
+    *,
+    municipality_id: int,
+    dedupe_key: str,
+    kind: MessageKind,
+    recipient_person_id: int | None,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    created_at: datetime,
+    reply_to: str = "",
+) -> dict[str, Any]:
+    """Every column of a new PENDING message, first due at ``created_at``: the values a set-based insert
+    writes (``models.records.insert_values``) where building thousands of OutboxMessage objects would
+    cost more than the statement."""
+    return {
+        "municipality_id": municipality_id,
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "recipient_person_id": recipient_person_id,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "created_at": created_at,
+        "state": MessageState.PENDING,
+        "attempts": 0,
+        "next_attempt_at": created_at,
+        "leased_until": None,
+        "sent_at": None,
+        "last_error": "",
+        "reply_to": reply_to,
+        "rejections": 0,
+        "failed_at": None,
+        "requeues": 0,
+    }
 
 
 class DeliveryAttempt(SQLModel, table=True):
@@ -171,6 +210,8 @@ def message_ids_by_key(session: Session, keys: Sequence[str]) -> dict[str, int]:
     if not keys:
         return {}
     rows = session.exec(
-        select(OutboxMessage.dedupe_key, OutboxMessage.id).where(col(OutboxMessage.dedupe_key).in_(keys))
+        select(OutboxMessage.dedupe_key, OutboxMessage.id).where(
+            one_of(session, col(OutboxMessage.dedupe_key), keys)
+        )
     )
     return {key: message_id for key, message_id in rows if message_id is not None}

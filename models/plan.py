@@ -287,23 +287,46 @@ def record_situation_assessment(
 def organisations_without_contact(session: Session, measure_ids: list[int]) -> list[tuple[str, int]]:
     """The organisations named as ansvarig of these measures that have no contact person, by name,
     each with how many of the measures name it: a configuration problem, since nobody can be asked."""
-    from models.directory import Organisation, OrganisationContact  # noqa: PLC0415 - directory is a sibling
-
     if not measure_ids:
         return []
-    rows = session.exec(
-        select(col(Organisation.name), sa.func.count(sa.distinct(col(MeasureParty.measure_id))))
+    return _without_contact(session, col(MeasureParty.measure_id).in_(measure_ids)).get(None, [])
+
+
+def organisations_without_contact_by_plan(
+    session: Session, plan_ids: list[int]
+) -> dict[int, list[tuple[str, int]]]:
+    """``organisations_without_contact`` for every measure of each plan, in one query: plan id → the
+    organisations (plans without any are left out)."""
+    if not plan_ids:
+        return {}
+    found = _without_contact(session, col(Measure.plan_id).in_(plan_ids), by_plan=True)
+    return {plan_id: rows for plan_id, rows in found.items() if plan_id is not None}
+
+
+def _without_contact(
+    session: Session, condition: sa.ColumnElement[bool], *, by_plan: bool = False
+) -> dict[int | None, list[tuple[str, int]]]:
+    from models.directory import Organisation, OrganisationContact  # noqa: PLC0415 - directory is a sibling
+
+    grouped = [col(Measure.plan_id), col(Organisation.name)] if by_plan else [col(Organisation.name)]
+    rows = session.execute(
+        sa.select(*grouped, sa.func.count(sa.distinct(col(MeasureParty.measure_id))))
         .join(MeasureParty, col(MeasureParty.organisation_id) == col(Organisation.id))
+        .join(Measure, col(Measure.id) == col(MeasureParty.measure_id))
         .outerjoin(OrganisationContact, col(OrganisationContact.organisation_id) == col(Organisation.id))
         .where(
-            col(MeasureParty.measure_id).in_(measure_ids),
+            condition,
             col(MeasureParty.role) == PartyRole.RESPONSIBLE,
             col(OrganisationContact.person_id).is_(None),
         )
-        .group_by(col(Organisation.name))
+        .group_by(*grouped)
         .order_by(col(Organisation.name))
     )
-    return [(name, int(count)) for name, count in rows]
+    found: dict[int | None, list[tuple[str, int]]] = {}
+    for row in rows:
+        plan_id, name, count = row if by_plan else (None, *row)
+        found.setdefault(plan_id, []).append((name, int(count)))
+    return found
 
 
 def measure_forums(session: Session, measure_ids: list[int]) -> dict[int, list[MeasureForum]]:

@@ -8,13 +8,15 @@ flows/: imports run one way, CLI → flows → notifications → models.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, SQLModel
 
 from models.validation import check_values
@@ -89,16 +91,168 @@ def insert_many(session: Session, rows: Sequence[SQLModel], *, key: str) -> set[
         return set()
     table = rows[0].__table__  # type: ignore[attr-defined]
     columns = [column.name for column in table.columns if not column.primary_key]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    # One compiled statement, executed with many parameter sets: SQLAlchemy batches them into
-    # multi-row INSERTs ("insertmanyvalues") and still hands back the RETURNING rows.
-    statement = insert.on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    return insert_values(
+        session, table, [{name: getattr(row, name) for name in columns} for row in rows], key=key
+    )
+
+
+def insert_values(
+    session: Session, table: sa.Table | type[SQLModel], rows: Sequence[Mapping[str, Any]], *, key: str
+) -> set[Any]:
+    """``insert_many`` for rows given as plain values (column → value, the same columns in every row):
+    no ORM object is built, so a sweep writing thousands of rows pays only for the statement.
+
+    On PostgreSQL one ``INSERT … SELECT … FROM unnest(<one array per column>) ON CONFLICT (key) DO
+    NOTHING RETURNING key`` per ``ARRAY_CHUNK`` rows: a parameter per column however many rows (a
+    multi-row VALUES list costs the driver more to prepare than the server to run). On SQLite a
+    multi-row ``INSERT … VALUES … ON CONFLICT DO NOTHING RETURNING`` per ``INSERT_CHUNK`` rows. The
+    values of ``key`` this call inserted.
+    """
+    if not rows:
+        return set()
+    core: sa.Table = table if isinstance(table, sa.Table) else table.__table__  # type: ignore[attr-defined]
+    if is_postgresql(session):
+        return _insert_arrays(session, core, rows, key)
+    statement = _insert_statement(core, key)
     inserted: set[Any] = set()
     for start in range(0, len(rows), INSERT_CHUNK):
-        parameters = [
-            {name: getattr(row, name) for name in columns} for row in rows[start : start + INSERT_CHUNK]
-        ]
-        check_values(table, parameters)
-        inserted.update(session.execute(statement, parameters).scalars())
+        parameters = rows[start : start + INSERT_CHUNK]
+        check_values(core, parameters)
+        inserted.update(session.execute(statement, list(parameters)).scalars())
     return inserted
+
+
+ARRAY_CHUNK = 20_000  # rows per unnest INSERT: a few MB of parameters
+
+
+@functools.cache
+def _insert_statement(core: sa.Table, key: str) -> sa.Insert:
+    # One compiled statement, executed with many parameter sets: SQLAlchemy batches them into
+    # multi-row INSERTs ("insertmanyvalues") and still hands back the RETURNING rows.
+    return sqlite.insert(core).on_conflict_do_nothing(index_elements=[key]).returning(core.c[key])
+
+
+@functools.cache
+def _array_insert_statement(core: sa.Table, names: tuple[str, ...], key: str) -> sa.Insert:
+    arrays = [
+        sa.cast(
+            sa.bindparam(f"column_{number}", type_=postgresql.ARRAY(core.c[name].type)),
+            postgresql.ARRAY(core.c[name].type),
+        )
+        for number, name in enumerate(names)
+    ]
+    source = sa.select(sa.func.unnest(*arrays).table_valued(*names, name="given").render_derived())
+    return (
+        postgresql.insert(core)
+        .from_select(list(names), source)
+        .on_conflict_do_nothing(index_elements=[key])
+        .returning(core.c[key])
+    )
+
+
+def _insert_arrays(session: Session, core: sa.Table, rows: Sequence[Mapping[str, Any]], key: str) -> set[Any]:
+    names = tuple(rows[0])
+    statement = _array_insert_statement(core, names, key)
+    inserted: set[Any] = set()
+    for start in range(0, len(rows), ARRAY_CHUNK):
+        chunk = rows[start : start + ARRAY_CHUNK]
+        check_values(core, chunk)
+        values = {f"column_{number}": [row[name] for row in chunk] for number, name in enumerate(names)}
+        inserted.update(session.execute(statement, values).scalars())
+    return inserted
+
+
+Statement = TypeVar("Statement", bound=Executable)
+
+
+def prepared(build: Callable[[str], Statement]) -> Callable[[Session], Statement]:
+    """A statement built once per kind of database (``build`` takes the dialect's name), its values bound
+    when it runs: what a cycle asks on every run, thousands of times in a simulated year, then costs
+    only its execution (SQLAlchemy finds the compiled form by the statement's cache key), not the
+    building of the expression each time (measured here: 260 µs a query built each time against 40-80
+    µs prepared)."""
+    built: dict[str, Statement] = {}
+
+    def statement(session: Session) -> Statement:
+        dialect = session.get_bind().dialect.name
+        found = built.get(dialect)
+        if found is None:
+            found = built[dialect] = build(dialect)
+        return found
+
+    return statement
+
+
+def in_list(column: Any, name: str, dialect: str) -> sa.ColumnElement[bool]:
+    """``column IN :name`` for a list bound when the statement runs: ``= ANY(<one array>)`` on
+    PostgreSQL (see ``one_of``), an expanding ``IN (…)`` on SQLite."""
+    found: sa.ColumnElement[Any] = column
+    if dialect == "postgresql":
+        array = postgresql.ARRAY(found.type)
+        return found == sa.any_(sa.cast(sa.bindparam(name, type_=array), array))
+    return found.in_(sa.bindparam(name, expanding=True))
+
+
+def is_postgresql(session: Session) -> bool:
+    """Whether the session's database is PostgreSQL (else SQLite)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def one_of(session: Session, column: Any, values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    """``column IN values`` for many values: on PostgreSQL ``column = ANY(<one array parameter>)``, which
+    the driver prepares as fast for 10,000 values as for one; on SQLite ``IN (…)`` (callers keep the
+    list under SQLite's limit on parameters)."""
+    found: sa.ColumnElement[Any] = column  # a column, or the Mapped attribute sqlmodel's col() gives
+    if is_postgresql(session):
+        array = postgresql.ARRAY(found.type)
+        return found == sa.any_(sa.cast(sa.bindparam(None, list(values), type_=array), array))
+    return found.in_(list(values))
+
+
+def fill_once(session: Session, table: sa.Table, column: str, values_by_id: Mapping[int, Any]) -> None:
+    """Set ``column`` of the rows of ``table`` whose id is a key of ``values_by_id`` to its value, where
+    the column is still NULL (a row another writer filled keeps its value). On PostgreSQL one ``UPDATE
+    … FROM unnest(<ids>, <values>)``; on SQLite one prepared UPDATE executed for every pair (no network:
+    as fast as one statement). Never commits."""
+    if not values_by_id:
+        return
+    pairs = sorted(values_by_id.items())
+    if is_postgresql(session):
+        session.execute(
+            _fill_from_arrays(table, column),
+            {"row_ids": [row_id for row_id, _ in pairs], "row_values": [value for _, value in pairs]},
+        )
+        return
+    session.execute(
+        _fill_one(table, column), [{"row_id": row_id, "row_value": value} for row_id, value in pairs]
+    )
+
+
+@functools.cache
+def _fill_from_arrays(table: sa.Table, column: str) -> sa.Update:
+    ids = postgresql.ARRAY(sa.Integer)
+    values = postgresql.ARRAY(table.c[column].type)
+    given = (
+        sa.func.unnest(
+            sa.cast(sa.bindparam("row_ids", type_=ids), ids),
+            sa.cast(sa.bindparam("row_values", type_=values), values),
+        )
+        .table_valued("row_id", "row_value", name="given")
+        .render_derived()
+    )
+    target = table.c[column]
+    return (
+        sa.update(table)
+        .where(table.c.id == given.c.row_id, target.is_(None))
+        .values({column: given.c.row_value})
+    )
+
+
+@functools.cache
+def _fill_one(table: sa.Table, column: str) -> sa.Update:
+    target = table.c[column]
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("row_id"), target.is_(None))
+        .values({column: sa.bindparam("row_value")})
+    )

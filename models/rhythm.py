@@ -8,8 +8,11 @@ practice, so a kommun states only what differs.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import date, time
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -118,6 +121,11 @@ class PersistingRule(_Config):
     escalate_to: EscalationTarget = Field(default=EscalationTarget.BRA, alias="eskalera_till")
 
 
+# The national EST run goes daily at 22:00 (prefect.yaml) and judges the day's meeting as held: a
+# meeting must have begun by then.
+LATEST_MEETING_TIME = time(22, 0)
+
+
 class EstRhythm(_Config):
     """EST: a meeting every ``interval_days`` from ``first_meeting`` at ``meeting_time`` local time."""
 
@@ -156,6 +164,9 @@ class EstRhythm(_Config):
 
     @model_validator(mode="after")
     def _unique_keys(self) -> EstRhythm:
+        if self.meeting_time > LATEST_MEETING_TIME:
+            # The national EST run (prefect.yaml) goes at 22:00 and treats the day's meeting as held.
+            raise ValueError(f"EST-mötet måste börja senast kl. {LATEST_MEETING_TIME:%H:%M} (tid)")
         keys = [category.key for category in self.categories]
         if len(set(keys)) != len(keys):
             raise ValueError("kategoriernas nycklar måste vara unika")
@@ -248,9 +259,18 @@ class Rhythm(_Config):
     sspf: SspfRhythm = Field(default_factory=lambda: SspfRhythm(), alias="sspf")  # noqa: PLW0108 - defined below
 
 
-def rhythm_from_json(data: dict[str, object] | None) -> Rhythm:
-    """The stored rhythm, or the defaults when none was given."""
-    return Rhythm.model_validate(data or {})
+def rhythm_from_json(data: Mapping[str, object] | None) -> Rhythm:
+    """The stored rhythm, or the defaults when none was given.
+
+    Rhythms are frozen and most kommuner share one: each distinct rhythm is validated once per process
+    (a national sweep reads 290 of them).
+    """
+    return _validated(json.dumps(data or {}, sort_keys=True, default=str))
+
+
+@lru_cache(maxsize=512)
+def _validated(serialised: str) -> Rhythm:
+    return Rhythm.model_validate(json.loads(serialised))
 
 
 class SspfRhythm(_Config):

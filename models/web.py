@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.directory import Person
+from models.records import one_of
 from models.types import UTCDateTime, utcnow
 
 KEY_CHUNK = 200  # persons per query when counting link keys
@@ -91,7 +92,7 @@ def valid_links(session: Session, person_ids: Sequence[int], at: datetime) -> di
     rows = session.exec(
         select(PersonalLink)
         .where(
-            col(PersonalLink.person_id).in_(person_ids),
+            one_of(session, col(PersonalLink.person_id), person_ids),
             col(PersonalLink.revoked_at).is_(None),
             col(PersonalLink.expires_at) > at,
         )
@@ -132,7 +133,9 @@ def links_by_key(session: Session, keys: Sequence[str]) -> dict[str, PersonalLin
         return {}
     return {
         link.dedupe_key: link
-        for link in session.exec(select(PersonalLink).where(col(PersonalLink.dedupe_key).in_(keys)))
+        for link in session.exec(
+            select(PersonalLink).where(one_of(session, col(PersonalLink.dedupe_key), keys))
+        )
     }
 
 

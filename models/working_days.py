@@ -1,9 +1,15 @@
 """Swedish working days, for due dates and reminder days.
 
 A pure module: no clock, no I/O. A day is non-working when it is a Saturday or a Sunday, a Swedish
-public holiday (allmän helgdag, from the `holidays` package, with its Swedish names and its history,
-e.g. Annandag pingst until 2004 and Nationaldagen from 2005), or one of the eves that the Annual Leave
-Act (semesterlagen 1977:480, 7 §) treats like a Sunday: Midsommarafton, Julafton and Nyårsafton.
+public holiday (allmän helgdag, as the `holidays` package lists it, with its Swedish names and its
+history, e.g. Annandag pingst until 2004 and Nationaldagen from 2005), or one of the eves that the
+Annual Leave Act (semesterlagen 1977:480, 7 §) treats like a Sunday: Midsommarafton, Julafton and
+Nyårsafton.
+
+The holidays are read from `models/swedish_holidays.py`, the package's answers for every supported
+year written out once (`python -m models.working_days` writes it again; a test holds it equal to the
+installed package): importing the package itself costs about 150 ms, on every command that counts a
+working day.
 
 Only the years FIRST_YEAR–LAST_YEAR are supported; any day outside them, as input or as an answer,
 raises ValueError with a Swedish message. A `datetime` raises TypeError: it never equals a `date`, so
@@ -20,8 +26,9 @@ import functools
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
-import holidays
+from models.swedish_holidays import HOLIDAYS
 
 __all__ = [
     "FIRST_YEAR",
@@ -66,18 +73,30 @@ def _eves(year: int) -> list[tuple[date, str]]:
     ]
 
 
+def names_from_package(year: int) -> dict[date, str]:
+    """The public holidays of ``year`` by their Swedish names, from the `holidays` package (several on
+    one day joined by "och"): what `models/swedish_holidays.py` holds. Only for writing and checking
+    that table: the package is imported here, not by commands."""
+    import holidays  # noqa: PLC0415 - 150 ms, only to write or check the table
+
+    table = holidays.country_holidays("SE", years=year, language="sv")
+    names: dict[date, str] = {}
+    for day in sorted(table):
+        listed = [str(name) for name in table.get_list(day) if name != _SUNDAY_ENTRY]
+        if listed:
+            # Two holidays can share a day (Första maj and Kristi himmelsfärdsdag in 2008); people read "och".
+            names[day] = " och ".join(listed)
+    return names
+
+
 @functools.cache
 def _holiday_names(year: int) -> Mapping[date, str]:
     """Every non-working day of `year` that has a name other than Lördag/Söndag, with that name."""
-    table = holidays.country_holidays("SE", years=year, language="sv")
-    names: dict[date, list[str]] = {}
-    for day in table:
-        listed = [str(name) for name in table.get_list(day) if name != _SUNDAY_ENTRY]
-        if listed:
-            names[day] = listed
+    names: dict[date, list[str]] = {
+        date(year, month, day): [name] for month, day, name in HOLIDAYS.get(year, ())
+    }
     for day, name in _eves(year):
         names.setdefault(day, []).append(name)
-    # Two holidays can share a day (Första maj and Kristi himmelsfärdsdag in 2008); people read "och".
     return {day: " och ".join(listed) for day, listed in sorted(names.items())}
 
 
@@ -184,3 +203,25 @@ def working_days_in(start: date, end: date) -> list[date]:
         days = _working_days_of_year(year)
         found.extend(days[bisect_left(days, start) : bisect_right(days, end)])
     return found
+
+
+def _write_table(path: Path) -> None:
+    """Write `models/swedish_holidays.py` from the installed `holidays` package."""
+    lines = [
+        '"""Swedish public holidays FIRST_YEAR–LAST_YEAR by their Swedish names, as the `holidays` package',
+        "lists them: year → (month, day, name). Written by `python -m models.working_days`; do not edit (a",
+        'test holds it equal to the installed package). Read by models/working_days.py."""',
+        "",
+        "HOLIDAYS: dict[int, tuple[tuple[int, int, str], ...]] = {",
+    ]
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        days = ", ".join(
+            f"({day.month}, {day.day}, {name!r})" for day, name in names_from_package(year).items()
+        )
+        lines.append(f"    {year}: ({days},),")
+    lines.append("}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _write_table(Path(__file__).with_name("swedish_holidays.py"))

@@ -21,7 +21,6 @@ from sqlmodel import Session
 
 from core.settings import Settings
 from models.audit import Anchor, AuditKeys, make_anchor
-from notifications.channels import notify_target, send
 
 __all__ = ["publish_anchor", "read_anchors"]
 
@@ -83,6 +82,8 @@ def publish_anchor(
                 "granskningsloggens ankare kunde inte skrivas till %s (%s)", path, type(error).__name__
             )
     if settings.audit_anchor_url:
+        from notifications.channels import notify_target, send  # noqa: PLC0415 - apprise only when an anchor goes out
+
         result = send(
             notify_target(settings.audit_anchor_url), "Samordna: granskningsloggens ankare", line, ""
         )

@@ -44,12 +44,14 @@ Like every module here it imports only models/ (records, working days) and templ
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -59,16 +61,16 @@ from core.settings import get_settings
 from core.templating import render
 from core.text import shorten, swedish_date
 from core.web_secret import WebSecretError
-from models.directory import Person
+from models.directory import Person, PersonRow, person_rows
 from models.escalation import Escalation, EscalationLevel, EscalationReason
 from models.municipality import Municipality
-from models.outbox import MessageKind, MessageState, OutboxMessage, message_ids_by_key
-from models.records import Event, insert_many
-from models.responsibility import bra_coordinator
+from models.outbox import MessageKind, MessageState, OutboxMessage, message_ids_by_key, new_message_row
+from models.records import Event, fill_once, insert_many, insert_values, one_of
+from models.responsibility import COORDINATOR_ROLE, bra_coordinator
 from models.rhythm import rhythm_from_json
 from models.task import Reminder, ReminderKind, Task, TaskKind, TaskState
 from models.working_days import is_working_day, previous_working_day, working_days_between
-from notifications.personal_links import LinkMaker, personal_links
+from notifications.personal_links import LinkMaker, personal_links, personal_links_of
 
 __all__ = [
     "EVENT_KIND",
@@ -418,29 +420,42 @@ def escalation_digest_key(person_id: int, as_of: date) -> str:
 # The outbox
 
 
+class Addressee(Protocol):
+    """Whom a message goes to: a directory person, or the plain row a sweep loaded for one."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def name(self) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Planned:
-    """A message to write and the ids of the rows it carries."""
+    """A message to write (its column values) and the ids of the rows it carries."""
 
-    message: OutboxMessage
+    message: dict[str, Any]
     recipient_name: str
-    rows: Sequence[Reminder | Escalation]
+    row_ids: Sequence[int]
+
+    @property
+    def key(self) -> str:
+        return str(self.message["dedupe_key"])
 
 
 @dataclass(frozen=True, slots=True)
 class _Stamp:
-    """What every message of one call shares, and each recipient's personal link."""
+    """What every message to one kommun shares, and each recipient's personal link."""
 
     municipality_id: int
     moment: datetime
     coordinator: Contact | None = None
-    links: dict[int, str] = field(default_factory=dict)
+    links: Mapping[int, str] = field(default_factory=dict)
 
 
 def _message(
     stamp: _Stamp, kind: MessageKind, key: str, person_id: int | None, rendered: Rendered
-) -> OutboxMessage:
-    return OutboxMessage(
+) -> dict[str, Any]:
+    return new_message_row(
         municipality_id=stamp.municipality_id,
         dedupe_key=key,
         kind=kind,
@@ -449,7 +464,6 @@ def _message(
         body_text=rendered.text,
         body_html=rendered.html,
         created_at=stamp.moment,
-        next_attempt_at=stamp.moment,
         reply_to=stamp.coordinator.email if stamp.coordinator else "",
     )
 
@@ -464,13 +478,35 @@ def _answer(kind: TaskKind, *, measure_id: int | None, linked: bool) -> str:
     return ANSWERS_BY_MAIL.get(kind, OTHER_ANSWER_BY_MAIL)
 
 
-def _item(task: Task, as_of: date, *, linked: bool, is_new: bool = False) -> DigestItem:
+class _DigestTask(Protocol):
+    """What a digest item reads of its task: a Task row, or the plain row a digest query loads."""
+
+    @property
+    def subject(self) -> str: ...
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def kind(self) -> TaskKind: ...
+    @property
+    def measure_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _TaskRow:
+    id: int
+    subject: str
+    due_date: date
+    kind: TaskKind
+    measure_id: int | None
+
+
+def _item(task: _DigestTask, as_of: date, *, linked: bool, is_new: bool = False) -> DigestItem:
     due = previous_working_day(task.due_date)
     measure_id = task.measure_id if task.kind == TaskKind.STATUS_REPORT else None
     return DigestItem(
         subject=task.subject,
         due_date=due,
-        overdue_working_days=max(0, working_days_between(due, as_of)),
+        overdue_working_days=max(0, _late(due, as_of)),
         instruction=INSTRUCTIONS.get(task.kind, "Gör uppgiften."),
         answer=_answer(task.kind, measure_id=measure_id, linked=linked),
         measure_id=measure_id,
@@ -478,50 +514,69 @@ def _item(task: Task, as_of: date, *, linked: bool, is_new: bool = False) -> Dig
     )
 
 
+@functools.lru_cache(maxsize=8192)
+def _late(due: date, as_of: date) -> int:
+    # Every digest of a day names the same few due dates.
+    return working_days_between(due, as_of)
+
+
 def _plan_digests(
-    session: Session, municipality_id: int, as_of: date, people: dict[int, Person], stamp: _Stamp
+    session: Session,
+    municipality_ids: Sequence[int],
+    as_of: date,
+    people: _People,
+    stamps: Mapping[int, _Stamp],
 ) -> list[_Planned]:
-    rows = session.exec(
-        select(Reminder, Task)
+    """One digest per recipient of every untaken reminder of an open task: one query for all kommuner."""
+    rows = session.execute(
+        sa.select(
+            col(Reminder.id),
+            col(Reminder.recipient_person_id),
+            col(Reminder.kind),
+            col(Task.id),
+            col(Task.subject),
+            col(Task.due_date),
+            col(Task.kind),
+            col(Task.measure_id),
+        )
         .join(Task, col(Task.id) == col(Reminder.task_id))
         .where(
-            Reminder.municipality_id == municipality_id,
+            one_of(session, col(Reminder.municipality_id), municipality_ids),
             col(Reminder.outbox_message_id).is_(None),
             col(Reminder.recipient_person_id).is_not(None),
-            Reminder.remind_on <= as_of,
-            Task.state == TaskState.OPEN,
+            col(Reminder.remind_on) <= as_of,
+            col(Task.state) == TaskState.OPEN,
         )
         .order_by(col(Reminder.recipient_person_id), col(Reminder.id))
     )
-    reminders: dict[int, list[Reminder]] = defaultdict(list)
-    tasks: dict[int, dict[int, Task]] = defaultdict(dict)
-    for reminder, task in rows:
-        person_id = reminder.recipient_person_id or 0
-        reminders[person_id].append(reminder)
-        tasks[person_id].setdefault(task.id or 0, task)
+    reminders: dict[int, list[int]] = defaultdict(list)
+    tasks: dict[int, dict[int, _TaskRow]] = defaultdict(dict)
+    new: dict[int, set[int]] = defaultdict(set)
+    for reminder_id, person_id, reminder_kind, task_id, subject, due_date, task_kind, measure_id in rows:
+        reminders[person_id].append(reminder_id)
+        if task_id not in tasks[person_id]:
+            tasks[person_id][task_id] = _TaskRow(task_id, subject, due_date, task_kind, measure_id)
+        if reminder_kind == ReminderKind.NEW_TASK:
+            new[person_id].add(task_id)
     planned: list[_Planned] = []
     for person_id, taken in reminders.items():
         person = people.get(person_id)
         if person is None:  # a person of another kommun: never mix kommuner in one message
             continue
-        new = {reminder.task_id for reminder in taken if reminder.kind == ReminderKind.NEW_TASK}
+        stamp = stamps[person.municipality_id]
         link = stamp.links.get(person_id)
         rendered = render_digest(
             person.name,
             as_of,
             [
-                _item(task, as_of, linked=link is not None, is_new=task.id in new)
+                _item(task, as_of, linked=link is not None, is_new=task.id in new[person_id])
                 for task in tasks[person_id].values()
             ],
             link=link,
             coordinator=stamp.coordinator,
         )
         message = _message(
-            stamp,
-            MessageKind.DIGEST,
-            digest_key(person_id, as_of, min(reminder.id or 0 for reminder in taken)),
-            person_id,
-            rendered,
+            stamp, MessageKind.DIGEST, digest_key(person_id, as_of, min(taken)), person_id, rendered
         )
         planned.append(_Planned(message, person.name, taken))
     return planned
@@ -567,31 +622,32 @@ def _history_line(earlier: Escalation) -> str:
     return f"{swedish_date(earlier.opened_on, 'D MMMM YYYY')} till {level}: {earlier.subject} ({state})"
 
 
-def _histories(session: Session, municipality_id: int, carried: Sequence[Escalation]) -> dict[int, list[str]]:
-    """For each escalation, the kommun's earlier escalations of the same subject (any recipient, once
-    per cause), oldest first, at most HISTORY_LISTED of the latest. Two queries at most."""
-    subjects = {subject for escalation in carried if (subject := _subject_of(escalation)) is not None}
-    if not subjects:
-        return {}
-    measure_ids = {key for kind, key in subjects if kind == "measure"}
-    intervention_ids = {key for kind, key in subjects if kind == "intervention"}
-    task_ids = {key for kind, key in subjects if kind == "task"}
-    conditions: list[sa.ColumnElement[bool]] = []
-    if measure_ids:
-        conditions.append(col(Escalation.measure_id).in_(measure_ids))
-    if intervention_ids:
-        conditions.append(col(Escalation.intervention_id).in_(intervention_ids))
-    if task_ids:
-        conditions.append(col(Escalation.task_id).in_(task_ids))
+def _histories(session: Session, carried: Sequence[Escalation]) -> dict[int, list[str]]:
+    """For each escalation, its kommun's earlier escalations of the same subject (any recipient, once
+    per cause), oldest first, at most HISTORY_LISTED of the latest. A query per KEY_CHUNK subjects."""
+    subjects = sorted({subject for escalation in carried if (subject := _subject_of(escalation)) is not None})
     by_subject: dict[tuple[str, int], list[Escalation]] = defaultdict(list)
-    for earlier in session.exec(
-        select(Escalation)
-        .where(Escalation.municipality_id == municipality_id, sa.or_(*conditions))
-        .order_by(col(Escalation.opened_on), col(Escalation.id))
-    ):
-        subject = _subject_of(earlier)
-        if subject is not None:
-            by_subject[subject].append(earlier)
+    columns = {
+        "measure": col(Escalation.measure_id),
+        "intervention": col(Escalation.intervention_id),
+        "task": col(Escalation.task_id),
+    }
+    kommuner = sorted({escalation.municipality_id for escalation in carried})
+    for start in range(0, len(subjects), KEY_CHUNK):
+        chunk = subjects[start : start + KEY_CHUNK]
+        conditions = [
+            one_of(session, column, ids)
+            for kind, column in columns.items()
+            if (ids := [key for subject_kind, key in chunk if subject_kind == kind])
+        ]
+        for earlier in session.exec(
+            select(Escalation)
+            .where(one_of(session, col(Escalation.municipality_id), kommuner), sa.or_(*conditions))
+            .order_by(col(Escalation.opened_on), col(Escalation.id))
+        ):
+            subject = _subject_of(earlier)
+            if subject is not None:
+                by_subject[subject].append(earlier)
     found: dict[int, list[str]] = {}
     for escalation in carried:
         subject = _subject_of(escalation)
@@ -601,6 +657,8 @@ def _histories(session: Session, municipality_id: int, carried: Sequence[Escalat
         seen: set[tuple[str, int]] = set()
         for earlier in by_subject.get(subject, []):
             # One line per cause and level, not per recipient; today's items are not history.
+            if earlier.municipality_id != escalation.municipality_id:
+                continue
             cause = (earlier.dedupe_key.rsplit(":", 1)[0], earlier.level)
             if earlier.opened_on >= escalation.opened_on or cause in seen:
                 continue
@@ -611,89 +669,83 @@ def _histories(session: Session, municipality_id: int, carried: Sequence[Escalat
 
 
 def _plan_escalations(
-    session: Session, municipality_id: int, as_of: date, people: dict[int, Person], stamp: _Stamp
+    session: Session,
+    municipality_ids: Sequence[int],
+    as_of: date,
+    people: _People,
+    stamps: Mapping[int, _Stamp],
 ) -> list[_Planned]:
+    """One ESKALERING digest per recipient of the open, untaken escalations."""
     escalations = list(
         session.exec(
             select(Escalation)
             .where(
-                Escalation.municipality_id == municipality_id,
+                one_of(session, col(Escalation.municipality_id), municipality_ids),
                 col(Escalation.outbox_message_id).is_(None),
                 col(Escalation.resolved_on).is_(None),
                 col(Escalation.recipient_person_id).is_not(None),
-                Escalation.opened_on <= as_of,
+                col(Escalation.opened_on) <= as_of,
             )
             .order_by(col(Escalation.id))
         )
     )
     by_person: dict[int, list[Escalation]] = defaultdict(list)
     for escalation in escalations:
-        if escalation.recipient_person_id in people:  # never a person of another kommun
-            by_person[escalation.recipient_person_id or 0].append(escalation)
+        person = people.get(escalation.recipient_person_id or 0)
+        # Never a person of another kommun than the escalation's.
+        if person is not None and person.municipality_id == escalation.municipality_id:
+            by_person[person.id].append(escalation)
     keys = {person_id: escalation_digest_key(person_id, as_of) for person_id in by_person}
     # A person who already has today's digest hears of the rest on the next working day.
-    sent_today = set(message_ids_by_key(session, sorted(keys.values())))
+    sent_today: set[str] = set()
+    ordered = sorted(keys.values())
+    for start in range(0, len(ordered), KEY_CHUNK):
+        sent_today.update(message_ids_by_key(session, ordered[start : start + KEY_CHUNK]))
     carried = [
         row for person_id, rows in by_person.items() if keys[person_id] not in sent_today for row in rows
     ]
-    histories = _histories(session, municipality_id, carried)
+    histories = _histories(session, carried) if carried else {}
     planned: list[_Planned] = []
     for person_id, rows in by_person.items():
         if keys[person_id] in sent_today:
             continue
         person = people[person_id]
+        stamp = stamps[person.municipality_id]
         notices = [_notice(row, histories.get(row.id or 0, ())) for row in rows]
         rendered = render_escalations(
             person.name, as_of, notices, link=stamp.links.get(person_id), coordinator=stamp.coordinator
         )
         message = _message(stamp, MessageKind.ESCALATION, keys[person_id], person_id, rendered)
-        planned.append(_Planned(message, person.name, rows))
+        planned.append(_Planned(message, person.name, [row.id or 0 for row in rows]))
     return planned
 
 
 def _link(session: Session, table: type[Reminder | Escalation], planned: Sequence[_Planned]) -> None:
-    """Point every carried row at the message its key names, unless some message already took it."""
-    keys = [item.message.dedupe_key for item in planned]
+    """Point every carried row at the message its key names, unless some message already took it: one
+    UPDATE … FROM over (row, message) pairs (``models.records.fill_once``)."""
+    keys = [item.key for item in planned]
     ids: dict[str, int] = {}
     for start in range(0, len(keys), KEY_CHUNK):
-        ids.update(
-            (key, message_id or 0)
-            for message_id, key in session.exec(
-                select(col(OutboxMessage.id), col(OutboxMessage.dedupe_key)).where(
-                    col(OutboxMessage.dedupe_key).in_(keys[start : start + KEY_CHUNK])
-                )
-            )
-        )
+        ids.update(message_ids_by_key(session, keys[start : start + KEY_CHUNK]))
+    carried = {row_id: ids[item.key] for item in planned for row_id in item.row_ids}
     core: sa.Table = table.__table__  # type: ignore[union-attr]
-    columns = core.c
-    statement = (
-        sa.update(core)
-        .where(columns.id == sa.bindparam("row_id"), columns.outbox_message_id.is_(None))
-        .values(outbox_message_id=sa.bindparam("message_id"))
-    )
-    parameters = [
-        {"row_id": row.id, "message_id": ids[item.message.dedupe_key]}
-        for item in planned
-        for row in item.rows
-    ]
-    if parameters:
-        # One statement for all rows (executemany); the conditional keeps a row another message took.
-        session.execute(statement, parameters)
-    for item in planned:
-        for row in item.rows:
-            # Loaded before the UPDATE: read the column again from the database when next asked.
-            session.expire(row, ["outbox_message_id"])
+    fill_once(session, core, "outbox_message_id", carried)
+    if carried:
+        # Rows this session holds were loaded before the UPDATE: read the column again when next asked.
+        for instance in list(session.identity_map.values()):
+            if isinstance(instance, table) and instance.id in carried:
+                session.expire(instance, ["outbox_message_id"])
 
 
 def _write(
     session: Session, table: type[Reminder | Escalation], planned: Sequence[_Planned], as_of: date
 ) -> list[Event]:
-    inserted = insert_many(session, [item.message for item in planned], key="dedupe_key")
+    inserted = insert_values(session, OutboxMessage, [item.message for item in planned], key="dedupe_key")
     _link(session, table, planned)
     return [
-        Event(as_of, EVENT_KIND, item.message.subject, item.recipient_name)
+        Event(as_of, EVENT_KIND, str(item.message["subject"]), item.recipient_name)
         for item in planned
-        if item.message.dedupe_key in inserted
+        if item.key in inserted
     ]
 
 
@@ -721,7 +773,7 @@ class AdoptionSummary:
     adopted_on: date
     as_of: date
     moment: datetime
-    recipient: Person
+    recipient: Addressee
     late: Sequence[LateMeasure]
     organisations_without_contact: Sequence[tuple[str, int]]  # name, measures naming it
 
@@ -758,7 +810,7 @@ def enqueue_adoption_summary(session: Session, summary: AdoptionSummary) -> Even
     rendered = render_adoption_summary(summary)
     stamp = _Stamp(summary.municipality_id, summary.moment)
     message = _message(stamp, MessageKind.SUMMARY, key, summary.recipient.id, rendered)
-    if not insert_many(session, [message], key="dedupe_key"):
+    if not insert_values(session, OutboxMessage, [message], key="dedupe_key"):
         return None
     return Event(summary.as_of, EVENT_KIND, rendered.subject, summary.recipient.name)
 
@@ -780,32 +832,42 @@ def _settings_link_maker() -> LinkMaker | None:
         return None
 
 
-def _recipients(session: Session, municipality_id: int, as_of: date) -> list[int]:
+_People = dict[int, PersonRow]
+
+
+def _coordinators(people: _People) -> dict[int, Contact]:
+    """Each kommun's BRÅ-samordnare (models.responsibility.bra_coordinator: the first by name)."""
+    found: dict[int, Contact] = {}
+    for person in people.values():
+        if COORDINATOR_ROLE in person.roles and person.municipality_id not in found:
+            found[person.municipality_id] = Contact(person.name, person.email)
+    return found
+
+
+def _recipients(session: Session, municipality_ids: Sequence[int], as_of: date) -> list[int]:
     """The persons the call will write to: untaken reminders of open tasks and open escalations."""
-    reminded = session.exec(
-        select(Reminder.recipient_person_id)
+    reminded: sa.Select[tuple[int | None]] = (
+        sa.select(col(Reminder.recipient_person_id).label("person_id"))
         .join(Task, col(Task.id) == col(Reminder.task_id))
         .where(
-            Reminder.municipality_id == municipality_id,
+            one_of(session, col(Reminder.municipality_id), municipality_ids),
             col(Reminder.outbox_message_id).is_(None),
             col(Reminder.recipient_person_id).is_not(None),
-            Reminder.remind_on <= as_of,
-            Task.state == TaskState.OPEN,
+            col(Reminder.remind_on) <= as_of,
+            col(Task.state) == TaskState.OPEN,
         )
-        .distinct()
     )
-    escalated = session.exec(
-        select(Escalation.recipient_person_id)
-        .where(
-            Escalation.municipality_id == municipality_id,
-            col(Escalation.outbox_message_id).is_(None),
-            col(Escalation.resolved_on).is_(None),
-            col(Escalation.recipient_person_id).is_not(None),
-            Escalation.opened_on <= as_of,
-        )
-        .distinct()
+    escalated: sa.Select[tuple[int | None]] = sa.select(
+        col(Escalation.recipient_person_id).label("person_id")
+    ).where(
+        one_of(session, col(Escalation.municipality_id), municipality_ids),
+        col(Escalation.outbox_message_id).is_(None),
+        col(Escalation.resolved_on).is_(None),
+        col(Escalation.recipient_person_id).is_not(None),
+        col(Escalation.opened_on) <= as_of,
     )
-    return sorted({person_id for person_id in [*reminded, *escalated] if person_id is not None})
+    found = session.execute(sa.union(reminded, escalated)).scalars()
+    return sorted({person_id for person_id in found if person_id is not None})
 
 
 def enqueue_messages(
@@ -821,29 +883,49 @@ def enqueue_messages(
     are stamped (created, first due for delivery) at the daily sweep's time on ``as_of``. ``links``
     makes the recipients' personal links (default: from the settings; None: no links).
     """
-    if not is_working_day(as_of):
+    return enqueue_messages_for(session, [municipality], as_of, links=links)
+
+
+def enqueue_messages_for(
+    session: Session,
+    municipalities: Sequence[Municipality],
+    as_of: date,
+    *,
+    links: LinkMaker | _FromSettings | None = FROM_SETTINGS,
+    people: Sequence[PersonRow] | None = None,
+) -> list[Event]:
+    """``enqueue_messages`` for many kommuner at once, in a fixed number of statements whatever their
+    number (a query per kind of row, one multi-row INSERT of the messages, one UPDATE … FROM linking the
+    rows they carry); only the texts are rendered one by one."""
+    if not is_working_day(as_of) or not municipalities:
         return []
-    municipality_id = municipality.id or 0
-    people = {
-        person.id: person
-        for person in session.exec(select(Person).where(Person.municipality_id == municipality_id))
-        if person.id is not None
-    }
-    moment = moment_of(as_of, rhythm_from_json(municipality.rhythm).daily_sweep_time)
     session.flush()
+    municipality_ids = [municipality.id or 0 for municipality in municipalities]
+    found = person_rows(session, municipality_ids) if people is None else people
+    by_id: _People = {person.id: person for person in found}
+    moments = {
+        municipality.id or 0: moment_of(as_of, rhythm_from_json(municipality.rhythm).daily_sweep_time)
+        for municipality in municipalities
+    }
     maker = _settings_link_maker() if isinstance(links, _FromSettings) else links
     recipients = [
-        person_id for person_id in _recipients(session, municipality_id, as_of) if person_id in people
+        person_id for person_id in _recipients(session, municipality_ids, as_of) if person_id in by_id
     ]
-    coordinator = bra_coordinator(session, municipality_id)
-    stamp = _Stamp(
-        municipality_id,
-        moment,
-        coordinator=Contact(coordinator.name, coordinator.email) if coordinator is not None else None,
-        links=personal_links(session, maker, municipality_id, recipients, moment) if maker else {},
-    )
-    digests = _plan_digests(session, municipality_id, as_of, people, stamp)
-    escalations = _plan_escalations(session, municipality_id, as_of, people, stamp)
+    made: dict[int, str] = {}
+    if maker is not None:
+        by_moment: dict[datetime, dict[int, int]] = defaultdict(dict)
+        for person_id in recipients:
+            kommun = by_id[person_id].municipality_id
+            by_moment[moments[kommun]][person_id] = kommun
+        for moment, persons in by_moment.items():
+            made.update(personal_links_of(session, maker, persons, moment))
+    coordinators = _coordinators(by_id)
+    stamps = {
+        municipality_id: _Stamp(municipality_id, moment, coordinators.get(municipality_id), made)
+        for municipality_id, moment in moments.items()
+    }
+    digests = _plan_digests(session, municipality_ids, as_of, by_id, stamps)
+    escalations = _plan_escalations(session, municipality_ids, as_of, by_id, stamps)
     events = _write(session, Reminder, digests, as_of) + _write(session, Escalation, escalations, as_of)
     session.flush()
     return events

@@ -10,7 +10,7 @@ derived from the row and the secret (``models.web.link_token``); the database ke
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -53,8 +53,17 @@ class LinkMaker:
 def personal_links(
     session: Session, maker: LinkMaker, municipality_id: int, person_ids: Sequence[int], moment: datetime
 ) -> dict[int, str]:
-    """A link URL per person, valid for at least ``REUSE_MARGIN`` after ``moment``. Never commits."""
-    wanted = sorted(set(person_ids))
+    """A link URL per person of one kommun, valid for at least ``REUSE_MARGIN`` after ``moment``. Never
+    commits."""
+    return personal_links_of(session, maker, dict.fromkeys(person_ids, municipality_id), moment)
+
+
+def personal_links_of(
+    session: Session, maker: LinkMaker, persons: Mapping[int, int], moment: datetime
+) -> dict[int, str]:
+    """``personal_links`` for persons of any kommuner (person id → their kommun), in a fixed number of
+    queries whatever their number. Never commits."""
+    wanted = sorted(persons)
     found = valid_links(session, wanted, moment + REUSE_MARGIN)
     missing = [person_id for person_id in wanted if person_id not in found]
     if missing:
@@ -64,7 +73,7 @@ def personal_links(
         rows = []
         for person_id in missing:
             row = PersonalLink(
-                municipality_id=municipality_id,
+                municipality_id=persons[person_id],
                 person_id=person_id,
                 dedupe_key=link_key(person_id, counts.get(person_id, 0) + 1),
                 salt=secrets.token_hex(16),
@@ -77,6 +86,6 @@ def personal_links(
         insert_many(session, rows, key="dedupe_key")
         for row in links_by_key(session, [row.dedupe_key for row in rows]).values():
             # The row that won the key (ours, or a racing sweep's for the same person and number).
-            if row.person_id in missing and row.valid_at(moment):
+            if row.person_id in persons and row.person_id not in found and row.valid_at(moment):
                 found[row.person_id] = row
     return {person_id: maker.url_of(link) for person_id, link in found.items()}

@@ -14,8 +14,6 @@ import io
 import re
 from datetime import date, datetime
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from sqlmodel import Session, col, select
 
 from documents.spreadsheet import text_cells_only
@@ -100,6 +98,9 @@ def _texts(measure: Measure, causes: dict[int, tuple[str, str]]) -> list[str]:
 
 def export_plan_xlsx(session: Session, plan_id: int, *, created: datetime) -> bytes:  # noqa: C901, PLR0912, PLR0915 - one workbook, written top to bottom
     """The plan's register as XLSX bytes. ``created`` is the workbook's creation time (the run's moment)."""
+    from openpyxl import Workbook  # noqa: PLC0415 - openpyxl only when the register is written
+    from openpyxl.styles import Alignment, Font  # noqa: PLC0415 - as above
+
     plan = session.get(ActionPlan, plan_id)
     if plan is None:
         raise ValueError(f"Planen {plan_id} finns inte.")

@@ -27,14 +27,11 @@ from core.errors import DomainError
 from core.settings import Settings, get_settings
 from core.templating import render
 from flows.prefect_env import configure_prefect
-from importers.plan_draft import PlanFacts
 from importers.problems import ImportFailedError
 from models import db
 from models.municipality import find_municipality, list_municipalities
 from models.plan import plans
 from models.validation import StoredValueError
-from notifications.health import configuration_errors, configuration_warnings
-from samordna import cli_est, cli_outbox, cli_reports, cli_sspf, cli_web
 from samordna.cli_common import (
     EXAMPLES,
     KOMMUN_OPTION,
@@ -49,16 +46,6 @@ from samordna.cli_common import (
 from samordna.clicksv import SwedishGroup, usage_error_message
 from services import cycles as cycle_service
 from services.municipalities import create_municipality
-from services.plans import (
-    PlanImportCommand,
-    import_plan,
-    import_summary,
-    measure_register,
-    plan_view,
-    record_lagesbild,
-    register_csv,
-)
-from services.status import StatusReportCommand, import_status_sheet, parse_status_text, record_status_report
 
 if TYPE_CHECKING:
     from flows.serving import ServeStart
@@ -80,6 +67,8 @@ def cli(ctx: click.Context) -> None:
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Skapa databasen eller uppgradera den till senaste schemat."""
+    from notifications.health import configuration_errors, configuration_warnings  # noqa: PLC0415 - only here
+
     settings = settings_of(ctx)
     db.migrate(settings.database_url)
     engine = engine_of(ctx)
@@ -199,6 +188,9 @@ def plan_import(
     ersatt: bool,  # noqa: FBT001 - click passes flags positionally by name
 ) -> None:
     """Importera en åtgärdsplan från XLSX, CSV eller YAML i en enda transaktion."""
+    from importers.plan_draft import PlanFacts  # noqa: PLC0415 - the importers only for an import
+    from services.plans import PlanImportCommand, import_plan, import_summary  # noqa: PLC0415 - as above
+
     facts = PlanFacts(
         title=titel or "",
         decided_by=beslutad_av or "",
@@ -236,6 +228,8 @@ def plan_lagesbild(
     ctx: click.Context, datum: str, titel: str, beslutad_av: str, plan_id: int | None, kommun: str | None
 ) -> None:
     """Registrera lägesbildens datum: nästa lägesbild planeras två år fram från det."""
+    from services.plans import record_lagesbild  # noqa: PLC0415 - services.plans loads the importers
+
     decided_on = day_option(datum, "--datum") or clock.today()
     with db.transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
@@ -261,6 +255,8 @@ def plan_lagesbild(
 @click.pass_context
 def plan_list(ctx: click.Context, kommun: str | None, plan_id: int | None, output_format: str) -> None:
     """Lista kommunens åtgärder med tolkade perioder, uppföljning och flaggor."""
+    from services.plans import measure_register, register_csv  # noqa: PLC0415 - loads the importers
+
     with db.transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
         rows = measure_register(session, municipality.id or 0, plan_id=plan_id)
@@ -281,6 +277,8 @@ def plan_list(ctx: click.Context, kommun: str | None, plan_id: int | None, outpu
 @click.pass_context
 def plan_show(ctx: click.Context, plan_id: int, kommun: str | None) -> None:
     """Visa en plan med fokusområden och åtgärder: texten som den skrevs och det som tolkades."""
+    from services.plans import plan_view  # noqa: PLC0415 - services.plans loads the importers
+
     with db.transaction(engine_of(ctx)) as session:
         municipality = municipality_of(session, ctx, kommun)
         view = plan_view(session, municipality, plan_id)
@@ -327,6 +325,8 @@ def status_report(
     kommun: str | None,
 ) -> None:
     """Registrera en statusrapport för en åtgärd: stänger dess uppgift och löser eskaleringar."""
+    from services.status import StatusReportCommand, parse_status_text, record_status_report  # noqa: PLC0415 - only the status commands
+
     command = StatusReportCommand(
         measure_id,
         parse_status_text(status_value, "--status"),
@@ -386,6 +386,8 @@ def status_import(
     dry_run: bool,  # noqa: FBT001 - click passes flags by name
 ) -> None:
     """Läs in en ifylld statusmall (XLSX eller CSV) i en enda transaktion."""
+    from services.status import import_status_sheet  # noqa: PLC0415 - only the status commands
+
     with Session(engine_of(ctx), expire_on_commit=False) as session, session.begin():
         municipality = municipality_of(session, ctx, kommun)
         summary = import_status_sheet(session, municipality, fil, now=clock.now())
@@ -399,6 +401,9 @@ def status_import(
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Kör exemplet: Faluns katalog och åtgärdsplan importeras, listas och två år simuleras."""
+    from samordna import cli_est, cli_reports, cli_web  # noqa: PLC0415 - the demo shows every area
+    from services.plans import PlanImportCommand, import_plan, import_summary, measure_register  # noqa: PLC0415 - as above
+
     settings = settings_of(ctx)
     db.migrate(settings.database_url)
     engine = engine_of(ctx)
@@ -441,7 +446,7 @@ def demo(ctx: click.Context) -> None:
 
 
 @cli.command("run")
-@click.argument("cykel", type=click.Choice(list(cycle_service.CYCLES)))
+@click.argument("cykel", type=click.Choice(cycle_service.commands()))
 @click.option(
     "--as-of", "as_of", metavar="DATUM", help="Kör som om det vore denna dag (ÅÅÅÅ-MM-DD). Standard: i dag."
 )
@@ -466,7 +471,14 @@ def run_command(
     wanted = kommun_or_default(ctx, kommun)
     codes = cycle_service.kommun_codes(engine, wanted)
     if utan_prefect:
-        totals = cycle_service.run_for_kommuner(engine, cykel, codes, day)
+        totals = cycle_service.run_for_kommuner(
+            engine,
+            cykel,
+            codes,
+            day,
+            chunk_size=settings_of(ctx).run_chunk,
+            threads=settings_of(ctx).run_threads,
+        )
     else:
         configure_prefect(settings_of(ctx))
         from flows.deployments import CYCLE_FLOWS  # noqa: PLC0415 - imports Prefect after configure
@@ -592,11 +604,44 @@ def serve_command(ctx: click.Context, port: int) -> None:
 
 
 # The commands of EST, the follow-up reports and SSPF live in their own modules.
-cli_est.register(cli)
-cli_reports.register(cli, plan)
-cli_sspf.register(cli)
-cli_web.register(cli)
-cli_outbox.register(cli)
+# The areas with commands of their own are imported when used: `samordna --help` and a command of
+# another area load none of them (nor what they load: SSPF's keys, the web app's accounts, the report
+# writers). The lines are the commands' own first lines (tests/test_cli.py checks they agree).
+LAZY_AREAS = {
+    "est": (
+        "samordna.cli_est:register",
+        "EST: händelser, lägesbild var 14:e dag, dagordning, beslut och eskalering.",
+    ),
+    "sspf": (
+        "samordna.cli_sspf:register",
+        "SSPF-ärenden (skola, socialtjänst, polis, fritid): behovsstyrd åtkomst och granskningslogg.",
+    ),
+    "webb": (
+        "samordna.cli_web:register",
+        "Starta webbappen: ansvarigas sidor bakom personliga länkar och BRÅ-samordnarens översikt.",
+    ),
+    "utkorg": (
+        "samordna.cli_outbox:register",
+        "Utkorgen: vad som väntar, har skickats, misslyckats eller har okänt utfall; skicka nu; skicka om.",
+    ),
+    "rapport": ("samordna.cli_reports:register", "Rapporter till BRÅ och Kommunstyrelsen."),
+    "indikator": (
+        "samordna.cli_reports:register",
+        "Indikatorer: definiera dem och läs in deras värden per period.",
+    ),
+    "arshjul": (
+        "samordna.cli_reports:register",
+        "Årshjulet: årets möten, uppföljningar, lägesbild och revidering som hjul och kalender (ICS).",
+    ),
+}
+for _name, (_register, _summary) in LAZY_AREAS.items():
+    cli.add_lazy(_name, _register, _summary)
+assert isinstance(plan, SwedishGroup)  # noqa: S101 - declared with cls=SwedishGroup above
+plan.add_lazy(
+    "kontroll",
+    "samordna.cli_reports:register",
+    "Planens hälsa: period, namngiven ansvarig, mätbart mål, koppling till orsak, revidering.",
+)
 
 
 def _crash_log(settings: Settings) -> Path:

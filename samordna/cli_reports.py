@@ -70,8 +70,10 @@ def wheel_files(session: Session, municipality: Municipality, year: int, out_dir
     }
 
 
-def register(cli: click.Group, plan: click.Group) -> None:  # noqa: C901, PLR0915 - one place that declares every command of the area
+def register(cli: click.Group) -> None:  # noqa: C901, PLR0915 - one place that declares every command of the area
     """Add `rapport`, `indikator` and `arshjul` to the top level and the health check to `plan`."""
+    plan = cli.commands["plan"]
+    assert isinstance(plan, click.Group)  # noqa: S101 - defined in samordna.cli before any area loads
 
     @cli.group("rapport", cls=SwedishGroup)
     def rapport() -> None:

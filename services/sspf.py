@@ -21,16 +21,16 @@ from sqlmodel import Session, col, select
 
 from core import clock
 from core.errors import DomainError, InvalidInputError
-from core.settings import Settings
-from cycles.sspf import run_sspf_cycle
+from core.settings import Settings, get_settings
+from cycles.sspf import cases_due, follow_up_cases, retain_cases
 from models import audit
 from models.audit import AuditAction, AuditKeyError, AuditKeys, AuditRecord, AuditWriteError, LogReview
 from models.crypto import Keyring, KeyringError
 from models.db import transaction
 from models.directory import Organisation, Person, find_organisation, organisations, person_by_email, persons
-from models.municipality import Municipality, find_municipality
+from models.municipality import Municipality
 from models.personnummer import PersonnummerError, find_personnummer, parse_personnummer
-from models.records import count_events
+from models.records import Event, count_events
 from models.rhythm import rhythm_from_json
 from models.sspf import (
     FACTORS,
@@ -75,6 +75,7 @@ from models.task import Task, TaskKind, TaskState
 from models.types import utcnow
 from models.working_days import previous_working_day
 from notifications.audit_anchor import publish_anchor, read_anchors
+from services.cycles import CYCLES, run_cycle
 from services.municipalities import resolve_municipality
 
 T = TypeVar("T")
@@ -958,16 +959,29 @@ def authorise_cycle_run(call: SspfCall, day: date) -> str:
 
 
 def run_cycle_now(engine: sa.Engine, settings: Settings, code: str, day: date) -> dict[str, int]:
-    """The whole SSPF cycle for one kommun in one transaction, without Prefect; counts only."""
+    """The whole SSPF cycle for one kommun in one transaction, without Prefect; counts only. The keys
+    must be configured (the samordnare asked for a run that may open cases)."""
+    _keyring(settings)
+    return count_events(run_cycle(engine, CYCLES["sspf"].run, code, day))
+
+
+def _keyring(settings: Settings) -> Keyring:
     try:
-        keyring = Keyring.from_settings(settings)
+        return Keyring.from_settings(settings)
     except KeyringError as error:
         raise DomainError(_sentence(str(error))) from None
-    with transaction(engine) as session:
-        municipality = find_municipality(session, code)
-        if municipality is None:
-            raise InvalidInputError(f'Kommunen "{code}" finns inte.')
-        return count_events(run_sspf_cycle(session, municipality, day, keyring))
+
+
+def sspf_cycle(session: Session, municipality: Municipality, as_of: date) -> list[Event]:
+    """The SSPF cycle for one kommun as the registry runs it (``services.cycles``: ``samordna sspf kor``,
+    the national flow): follow-up, consent review, the 18-year re-consent and retention. The keys are
+    read from the settings only when an open case needs them: a kommun without SSPF needs none."""
+    due = cases_due(session, municipality, as_of)
+    events: list[Event] = []
+    if due.open_case_ids:
+        events.extend(follow_up_cases(session, due.open_case_ids, as_of, _keyring(get_settings())))
+    events.extend(retain_cases(session, due.retention_case_ids, as_of))
+    return events
 
 
 def midnight(day: date) -> datetime:

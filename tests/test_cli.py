@@ -11,12 +11,16 @@ import click
 import pytest
 
 from samordna.cli import cli
+from samordna.clicksv import SwedishGroup
 from tests.conftest import REPO, Cli
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    # Through click's own lookup, which imports the areas the top level offers lazily.
+    context = click.Context(cli)
     found = []
-    for name, command in group.commands.items():
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         path = (*prefix, name)
         found.append(path)
         if isinstance(command, click.Group):
@@ -25,6 +29,18 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
 
 
 COMMANDS = _commands(cli)
+
+
+def test_the_lazy_areas_are_listed_with_their_own_first_lines() -> None:
+    """`samordna --help` lists the lazily imported areas with the line each command says of itself."""
+    context = click.Context(cli)
+    for group in (cli, cli.get_command(context, "plan")):
+        assert isinstance(group, SwedishGroup)
+        assert group.lazy
+        for name, lazy in group.lazy.items():
+            command = group.get_command(context, name)
+            assert command is not None
+            assert command.get_short_help_str(200) == lazy.summary
 
 
 def test_there_are_commands() -> None:

@@ -64,7 +64,7 @@ def test_deploy_all_and_a_worker_completes_a_cycle(falun_sqlite_file: Path, tmp_
             prefect("work-pool", "create", "samordna", "--type", "process")
             prefect("--no-prompt", "deploy", "--all")
             listed = prefect("deployment", "ls")
-            for name in ("est-falun", "uppfoljning", "lagesbild", "daglig-kontroll"):
+            for name in ("est", "uppfoljning", "lagesbild", "daglig-kontroll", "sspf", "cykel-del"):
                 assert name in listed
             # JSON, so that the kommunkod stays a string ("2080", not the number 2080).
             params = '{"kommun": "2080", "as_of": "2025-05-06"}'

@@ -16,7 +16,13 @@ from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedul
 from prefect.client.schemas.actions import DeploymentScheduleCreate
 from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule, RRuleSchedule
 
-from cycles.est_calendar import cycle_number_at, meeting_at, meeting_date, scheduled_meeting_date
+from cycles.est_calendar import (
+    cycle_number_at,
+    held_meeting_number,
+    meeting_at,
+    meeting_date,
+    scheduled_meeting_date,
+)
 from flows.schedules import (
     ScheduleFileError,
     _server_schedule,
@@ -24,6 +30,7 @@ from flows.schedules import (
     load_schedules,
     schedule_from_config,
 )
+from flows.simulation import est_runs_that_act
 from importers.directory_import import read_directory
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,14 +54,18 @@ DST_CHANGES = [
     date(2030, 10, 27),
 ]
 EXPECTED = {
-    "est-falun": "flows/deployments.py:est_flow",
+    "est": "flows/deployments.py:est_flow",
     "uppfoljning": "flows/deployments.py:follow_up_flow",
     "lagesbild": "flows/deployments.py:situation_assessment_flow",
     "daglig-kontroll": "flows/deployments.py:daily_sweep_flow",
     "leverans": "flows/delivery.py:delivery_flow",
     "est-dagordning": "flows/deployments.py:est_agenda_flow",
-    "sspf-falun": "flows/sspf.py:sspf_flow",
+    "sspf": "flows/deployments.py:sspf_flow",
+    "cykel-del": "flows/deployments.py:cycle_part_flow",
 }
+# Started by the cycles' flows (one run per part of a national run), never by a schedule.
+UNSCHEDULED = {"cykel-del"}
+SCHEDULED = [name for name in EXPECTED if name not in UNSCHEDULED]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +82,9 @@ def specs() -> dict[str, list[DeploymentScheduleCreate]]:
 def fired(specs: dict[str, list[DeploymentScheduleCreate]]) -> dict[str, list[datetime]]:
     """Every cycle deployment's instants 2025–2030, computed once (the five-minute delivery has its own
     test: six years of it would be 630,000 instants)."""
-    return {name: instants(found[0], START, END) for name, found in specs.items() if name != "leverans"}
+    return {
+        name: instants(found[0], START, END) for name, found in specs.items() if found and name != "leverans"
+    }
 
 
 def local(moments: list[datetime]) -> list[datetime]:
@@ -104,43 +117,48 @@ def test_prefect_accepts_the_file(document):
             RawScheduleConfig.model_validate(entry)  # extra="forbid": a misspelt key fails here
 
 
-def test_four_deployments_on_the_samordna_pool(document, specs):
-    """The four deployments exist with their entrypoints, each on work pool samordna with one schedule."""
+def test_one_deployment_per_cycle_on_the_samordna_pool(document, specs):
+    """One deployment per cycle for every kommun (no per-kommun copies), each with its entrypoint on work
+    pool samordna (declared once in the file) and one schedule; cykel-del, the part of a national run
+    that another worker takes, has none."""
     deployments = raw_deployments(document)
     assert {entry["name"]: entry["entrypoint"] for entry in deployments} == EXPECTED
+    assert document["definitions"]["work_pools"]["samordna"] == {"name": "samordna", "job_variables": {}}
     assert [entry["work_pool"] for entry in deployments] == [{"name": "samordna", "job_variables": {}}] * len(
         EXPECTED
     )
-    assert {name: len(found) for name, found in specs.items()} == dict.fromkeys(EXPECTED, 1)
+    assert {name: len(found) for name, found in specs.items()} == {
+        name: 0 if name in UNSCHEDULED else 1 for name in EXPECTED
+    }
+    # Runs of one cycle go one after the other (a caught-up day, then today); the parts run side by side.
+    assert {entry["name"]: entry.get("concurrency_limit") for entry in deployments} == {
+        **dict.fromkeys(EXPECTED, 1),
+        "leverans": None,
+        "cykel-del": None,
+    }
 
 
 def test_schedule_kinds_and_parameters(document, specs):
-    """EST is an interval for Falun (kommun 2080); the others are cron, rrule and cron for every kommun."""
-    kinds = {name: type(found[0].schedule) for name, found in specs.items()}
+    """Every schedule is a cron (the lägesbild an rrule) for every kommun: no deployment names a kommun."""
+    kinds = {name: type(found[0].schedule) for name, found in specs.items() if found}
     assert kinds == {
-        "est-falun": IntervalSchedule,
+        "est": CronSchedule,
         "uppfoljning": CronSchedule,
         "lagesbild": RRuleSchedule,
         "daglig-kontroll": CronSchedule,
         "leverans": CronSchedule,
         "est-dagordning": CronSchedule,
-        "sspf-falun": CronSchedule,
+        "sspf": CronSchedule,
     }
-    assert {entry["name"]: entry.get("parameters") for entry in raw_deployments(document)} == {
-        "est-falun": {"kommun": "2080"},
-        "uppfoljning": None,
-        "lagesbild": None,
-        "daglig-kontroll": None,
-        "leverans": None,
-        "est-dagordning": None,
-        "sspf-falun": {"kommun": "2080"},
-    }
-    assert {(found[0].active, len(found[0].parameters)) for found in specs.values()} == {(True, 0)}
+    assert {entry["name"]: entry.get("parameters") for entry in raw_deployments(document)} == dict.fromkeys(
+        EXPECTED
+    )
+    assert {(found[0].active, len(found[0].parameters)) for found in specs.values() if found} == {(True, 0)}
 
 
 def test_est_entrypoint_is_the_est_flow():
     """The EST entrypoint names the module attribute that holds the est-cykel flow."""
-    path, attribute = EXPECTED["est-falun"].split(":")
+    path, attribute = EXPECTED["est"].split(":")
     module = path.removesuffix(".py").replace("/", ".")
     assert getattr(importlib.import_module(module), attribute).name == "est-cykel"
 
@@ -148,7 +166,7 @@ def test_est_entrypoint_is_the_est_flow():
 def test_raw_schedule_declarations(document):
     """In the file: anchors quoted with an offset, every schedule in Europe/Stockholm, rrules with DTSTART."""
     schedules = [entry for deployment in raw_deployments(document) for entry in deployment["schedules"]]
-    assert len(schedules) == len(EXPECTED)
+    assert len(schedules) == len(SCHEDULED)
     for entry in schedules:
         assert entry["timezone"] == "Europe/Stockholm"
         if "interval" in entry:
@@ -158,11 +176,7 @@ def test_raw_schedule_declarations(document):
         if "rrule" in entry:
             assert entry["rrule"].startswith("DTSTART:")
     est = raw_deployments(document)[0]["schedules"][0]
-    assert est == {
-        "interval": 1209600,
-        "anchor_date": "2025-01-07T09:00:00+01:00",
-        "timezone": "Europe/Stockholm",
-    }
+    assert est == {"cron": "0 22 * * *", "timezone": "Europe/Stockholm"}
 
 
 def test_loader_builds_what_prefect_deploy_builds(document, specs):
@@ -176,6 +190,8 @@ def test_loader_builds_what_prefect_deploy_builds(document, specs):
 def test_sync_generator_agrees_with_get_dates(specs):
     """instants() gives the dates of Prefect's async get_dates, the scheduler's own entry point."""
     for name, found in specs.items():
+        if not found:
+            continue
         server = _server_schedule(found[0].schedule)
         start = datetime(2026, 1, 1, tzinfo=UTC)
         end = start + (timedelta(days=2) if name == "leverans" else timedelta(days=365))
@@ -186,25 +202,20 @@ def test_sync_generator_agrees_with_get_dates(specs):
         assert instants(found[0], start, end) == [moment for moment in expected if moment < end]
 
 
-def test_est_every_14_days_at_nine_local(fired):
-    """EST fires exactly every 14 days, all at 09:00 Europe/Stockholm, 2025 to 2030."""
-    moments = local(fired["est-falun"])
-    assert moments[0] == datetime(2025, 1, 7, 9, tzinfo=STOCKHOLM)
-    assert len(moments) == 157
-    assert {moment.time() for moment in moments} == {time(9, 0)}
-    assert {moment.weekday() for moment in moments} == {1}
-    assert {(later.date() - earlier.date()).days for earlier, later in pairwise(moments)} == {14}
-
-
-def test_est_across_every_dst_change(fired):
-    """Around each DST change 2025–2030 the EST meetings before and after are both at 09:00 local."""
-    moments = local(fired["est-falun"])
+def test_est_every_day_at_ten_in_the_evening_local(fired):
+    """The national EST run fires once a day at 22:00 Europe/Stockholm, 2025 to 2030, across every DST
+    change (21:00 UTC in winter, 20:00 UTC in summer)."""
+    moments = local(fired["est"])
+    assert moments[0] == datetime(2025, 1, 1, 22, tzinfo=STOCKHOLM)
+    assert len(moments) == (date(2031, 1, 1) - date(2025, 1, 1)).days
+    assert {moment.time() for moment in moments} == {time(22, 0)}
+    assert {(later.date() - earlier.date()).days for earlier, later in pairwise(moments)} == {1}
     for change in DST_CHANGES:
-        before = max(moment for moment in moments if moment.date() < change)
-        after = min(moment for moment in moments if moment.date() > change)
-        assert (before.time(), after.time()) == (time(9, 0), time(9, 0))
-        assert (after.date() - before.date()).days == 14
-        # The UTC hour differs across the change: 08:00 UTC in winter, 07:00 UTC in summer.
+        before, after = (
+            datetime.combine(change + timedelta(days=shift), time(22), STOCKHOLM) for shift in (-1, 1)
+        )
+        assert before in moments
+        assert after in moments
         assert {before.utcoffset(), after.utcoffset()} == {timedelta(hours=1), timedelta(hours=2)}
 
 
@@ -270,30 +281,39 @@ def test_instants_are_plain_aware_utc(fired):
 
 def test_instants_window_is_half_open(specs):
     """An instant equal to start is included, one equal to end is not."""
-    first = datetime(2025, 1, 7, 8, tzinfo=UTC)
-    assert instants(specs["est-falun"][0], first, first + timedelta(days=14)) == [first]
-    assert (
-        instants(specs["est-falun"][0].schedule, first + timedelta(seconds=1), first + timedelta(days=14))
-        == []
+    first = datetime(2025, 1, 7, 21, tzinfo=UTC)  # 22:00 in Stockholm
+    assert instants(specs["est"][0], first, first + timedelta(days=1)) == [first]
+    assert instants(specs["est"][0].schedule, first + timedelta(seconds=1), first + timedelta(days=1)) == []
+
+
+def test_the_national_est_run_acts_on_each_kommuns_own_meeting_days():
+    """Falun's meetings 1..130 are each judged, and the next one prepared, by the national EST run on the
+    meeting's own day, after the meeting began: 22:00 on a Tuesday at 09:00, and for a meeting the
+    holiday rule moved (trettondedag jul 2026, nationaldagen 2028) on the day it moved to. A kommun whose
+    meetings fall on Thursdays at 13:30 gets its own Thursdays: no deployment per kommun is needed."""
+    falun = read_directory(REPO / "examples" / "falun-katalog.yaml").rhythm
+    assert falun is not None
+    thursdays = falun.model_copy(
+        update={
+            "est": falun.est.model_copy(
+                update={"first_meeting": date(2025, 1, 9), "meeting_time": time(13, 30)}
+            )
+        }
     )
-
-
-def test_instants_agree_with_est_rhythm():
-    """Falun's EST deployment fires at meeting n's scheduled instant for n = 1..130: meeting_at, except
-    for a meeting the holiday rule moved (trettondedag jul 2026, nationaldagen 2028), where Prefect still
-    fires on the scheduled day at the meeting's time and the date-driven cycle prepares the moved one."""
-    rhythm = read_directory(REPO / "examples" / "falun-katalog.yaml").rhythm
-    assert rhythm is not None
-    schedule = load_schedules(PREFECT_YAML)["est-falun"][0]
-    moments = instants(schedule, START, END)[:130]
-    moved = [n for n in range(1, 131) if meeting_date(rhythm, n) != scheduled_meeting_date(rhythm, n)]
-    assert moved == [27, 90]  # trettondedag jul 2026, nationaldagen 2028 (nyårsdagen 2030 is meeting 131)
-    for number, moment in enumerate(moments, start=1):
-        if number in moved:
-            assert moment.astimezone(STOCKHOLM).date() == scheduled_meeting_date(rhythm, number)
-            assert cycle_number_at(rhythm, moment.astimezone(STOCKHOLM).date()) == number
-        else:
-            assert moment == meeting_at(rhythm, number)
+    national = instants(load_schedules(PREFECT_YAML)["est"][0], START, END)
+    for rhythm in (falun, thursdays):
+        acting = est_runs_that_act(rhythm, national, since=START)
+        moved = [n for n in range(1, 131) if meeting_date(rhythm, n) != scheduled_meeting_date(rhythm, n)]
+        # Falun: trettondedag jul 2026, nationaldagen 2028; Thursdays: Kristi himmelsfärdsdag among others.
+        assert moved == [27, 90] if rhythm is falun else moved
+        for number, run in enumerate(acting[:130], start=1):
+            assert run.astimezone(STOCKHOLM).date() == meeting_date(rhythm, number)
+            assert run.astimezone(STOCKHOLM).time() == time(22, 0)
+            assert run >= meeting_at(rhythm, number)
+            day = run.astimezone(STOCKHOLM).date()
+            # The run on the meeting day sees the meeting held and prepares the next one.
+            assert held_meeting_number(rhythm, day) == number
+            assert cycle_number_at(rhythm, day + timedelta(days=1)) == number + 1
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,7 @@ def _matrix(code: str, today: str) -> list[tuple[tuple[str, ...], tuple[str, ...
 
 
 def _sspf_commands() -> set[tuple[str, ...]]:
-    group = root.commands["sspf"]
+    group = root.get_command(click.Context(root), "sspf")  # imported on first use, as the CLI does
     assert isinstance(group, click.Group)
     found: set[tuple[str, ...]] = set()
     for name, command in group.commands.items():

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from prefect.settings import get_current_settings, temporary_settings
 
 from core.settings import get_settings
-from flows.sspf import sspf_cases_due, sspf_follow_up, sspf_retention
 from models.db import transaction
+from services.cycles import run_chunk
 from tests.conftest import Cli, import_falun
 from tests.sspf_support import (
     COORDINATOR,
@@ -135,9 +135,7 @@ def test_a_kommun_without_cases_needs_no_keys(engine: sa.Engine, monkeypatch: py
     monkeypatch.delenv("SAMORDNA_SSPF_KEY_FILE", raising=False)
     get_settings.cache_clear()
     try:
-        due = sspf_cases_due.fn("2080", "2026-11-30")
-        assert due == {"oppna": [], "gallras": []}
-        assert sspf_follow_up.fn(due["oppna"], "2026-11-30") == {}
-        assert sspf_retention.fn(due["gallras"], "2026-11-30") == {}
+        # What the national flow's chunk task runs for the kommun.
+        assert run_chunk(engine, "sspf", ["2080"], date(2026, 11, 30)) == {}
     finally:
         get_settings.cache_clear()

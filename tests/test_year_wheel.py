@@ -10,6 +10,7 @@ import icalendar
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from cycles.est_calendar import meeting_at
 from cycles.follow_up import follow_up_occasions
 from cycles.situation_assessment import assessment_steps, plan_revisions
 from flows.simulation import scheduled_instants
@@ -39,13 +40,16 @@ def test_wheel_holds_every_scheduled_event_and_its_ics_parses(engine: sa.Engine,
         assert municipality is not None
         events = wheel_events(session, municipality, 2026)
         rhythm = rhythm_from_json(municipality.rhythm)
+        # Each EST meeting of 2026 at its own instant (the calendar's; the national EST run that
+        # prepares it fires the same day, at 22:00).
         est = [
-            i
-            for i, cycle in scheduled_instants(
-                municipality.rhythm, date(2026, 1, 1), date(2026, 12, 31), PREFECT_YAML
-            )
-            if cycle == "est"
+            moment
+            for moment in (meeting_at(rhythm, number) for number in range(1, 60))
+            if moment.astimezone(STOCKHOLM).year == 2026
         ]
+        assert [run.astimezone(STOCKHOLM).date() for run, cycle in scheduled_instants(
+            municipality.rhythm, date(2026, 1, 1), date(2026, 12, 31), PREFECT_YAML
+        ) if cycle == "est"] == [moment.astimezone(STOCKHOLM).date() for moment in est]  # fmt: skip
         deadlines = [
             o.due_date for o in follow_up_occasions(session, municipality, rhythm) if o.due_date.year == 2026
         ]
