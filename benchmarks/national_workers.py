@@ -46,6 +46,8 @@ from models.db import make_engine
 from services.cycles import kommun_codes, run_for_kommuner
 
 PREFECT = Path(sys.executable).with_name("prefect")
+PREFETCH_SECONDS = 10
+SCHEDULED_AHEAD_SECONDS = 20  # a scheduled run is created this long before its time, as a schedule does
 SWEEP_DAY = national.SWEEP_DAY
 # The rows a sweep leaves, by natural keys: the two runs must agree on every one of them.
 ROWS = {
@@ -113,8 +115,10 @@ class SweepRun:
     seconds_from_trigger: float
     seconds_in_flow: float
     seconds_from_created: float  # the run's creation on the server to its end: the sweep as Prefect ran it
+    seconds_from_scheduled: float  # the run's scheduled start to its end (a scheduled run: what people see)
     parts: list[tuple[str, str | None]]  # the runs of cykel-del it started, with their final states
     ran_by: dict[str, list[str]]  # flow run → the workers whose log names it
+    scheduled: bool = False  # created ahead of its time, as the deployment's schedule creates runs
     same_rows: bool = False
 
 
@@ -143,7 +147,9 @@ class Cluster:
             "SAMORDNA_DATA_DIR": str(work / "data"),
             # Workers ask for work every second instead of every ten: the figure is the sweep, not the poll.
             "PREFECT_WORKER_QUERY_SECONDS": "1",
-            "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+            # A worker starts a scheduled run's process this long before its time (Prefect's default is
+            # 10 s); the run then waits in PENDING for its minute, so its start is paid before it.
+            "PREFECT_WORKER_PREFETCH_SECONDS": str(PREFETCH_SECONDS),
         }
         self.environment.pop("PREFECT_API_URL", None)
         self.port = port
@@ -195,9 +201,12 @@ class Cluster:
                 process.kill()
         national.drop_database(self.admin_url, self.database)
 
-    def sweep(self, parts: int) -> SweepRun:
-        """One run of daglig-kontroll with ``parts`` parts, from `prefect deployment run` to its end."""
+    def sweep(self, parts: int, *, scheduled: bool = False) -> SweepRun:
+        """One run of daglig-kontroll with ``parts`` parts, from `prefect deployment run` to its end;
+        ``scheduled``: created SCHEDULED_AHEAD_SECONDS before its time, as the deployment's schedule
+        creates its runs, so that the worker starts it ahead (prefetch)."""
         triggered = time.perf_counter()
+        ahead = ["--start-in", f"in {SCHEDULED_AHEAD_SECONDS} seconds"] if scheduled else []
         output = run_prefect(
             self.environment,
             "deployment",
@@ -205,6 +214,7 @@ class Cluster:
             "daglig-kontroll/daglig-kontroll",
             "--params",
             json.dumps({"as_of": SWEEP_DAY.isoformat(), "delar": parts}),
+            *ahead,
         )
         flow_run_id = next(line.split()[-1] for line in output.splitlines() if "UUID" in line)
         return self._await(flow_run_id, triggered)
@@ -259,6 +269,9 @@ class Cluster:
             seconds_from_created=(run.end_time - run.created).total_seconds()
             if run.end_time and run.created
             else 0.0,
+            seconds_from_scheduled=(run.end_time - run.expected_start_time).total_seconds()
+            if run.end_time and run.expected_start_time
+            else 0.0,
             parts=sorted((part.name, part.state_type.value if part.state_type else None) for part in parts),
             ran_by=ran_by,
         )
@@ -292,9 +305,18 @@ class Distributed:
         return failures
 
 
-def distributed(admin_url: str, name: str, workers: int, parts_list: list[int], repeat: int) -> Distributed:
+def distributed(
+    admin_url: str,
+    name: str,
+    workers: int,
+    parts_list: list[int],
+    repeat: int,
+    *,
+    modes: tuple[bool, ...] = (False,),
+) -> Distributed:
     """The national sweep of template database ``name`` in one process, then ``repeat`` times per number
-    of parts through a cluster of ``workers`` workers, each run on a fresh copy."""
+    of parts and mode through a cluster of ``workers`` workers, each run on a fresh copy (mode True:
+    each run created ahead of its time, as a schedule creates it; False: started at once by hand)."""
     reference_db, distributed_db = (f"samordna_national_{kind}_{os.getpid()}" for kind in ("ref", "dist"))
     reference_url = national.copy_database(admin_url, name, reference_db)
     distributed_url = national.database_url(admin_url, distributed_db)
@@ -308,14 +330,16 @@ def distributed(admin_url: str, name: str, workers: int, parts_list: list[int], 
             tempfile.TemporaryDirectory(prefix="samordna-arbetare-") as folder,
             Cluster(admin_url, distributed_url, workers, Path(folder)) as cluster,
         ):
-            for parts in parts_list:
-                for _ in range(repeat):
-                    # Each run sweeps the day on a fresh copy (no worker holds a connection between runs).
-                    national.copy_database(admin_url, name, distributed_db)
-                    found = cluster.sweep(parts)
-                    found.same_rows = rows(distributed_url) == expected
-                    results.append((parts, found))
-                    print(f"  {parts} del(ar): {found}", flush=True)
+            for scheduled in modes:
+                for parts in parts_list:
+                    for _ in range(repeat):
+                        # Each run sweeps the day on a fresh copy (no worker holds a connection between runs).
+                        national.copy_database(admin_url, name, distributed_db)
+                        found = cluster.sweep(parts, scheduled=scheduled)
+                        found.scheduled = scheduled
+                        found.same_rows = rows(distributed_url) == expected
+                        results.append((parts, found))
+                        print(f"  {parts} del(ar): {found}", flush=True)
         return Distributed(reference, seconds, workers, results)
     finally:
         national.drop_database(admin_url, reference_db)
@@ -332,10 +356,15 @@ def main() -> int:
     parser.add_argument("--parts", type=int, nargs="+", default=[1, 2], help="delar per körning att mäta")
     parser.add_argument("--repeat", type=int, default=3, help="körningar per antal delar (median)")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--schemalagd", action="store_true", help="skapa körningarna i förväg, som ett schema gör"
+    )
     args = parser.parse_args()
     name = national.template(args.admin_url, args.kommuner, rebuild=args.rebuild)
     print(f"Maskinens last: {os.getloadavg()}", flush=True)
-    measured = distributed(args.admin_url, name, args.workers, args.parts, args.repeat)
+    measured = distributed(
+        args.admin_url, name, args.workers, args.parts, args.repeat, modes=(args.schemalagd,)
+    )
     print(f"Maskinens last: {os.getloadavg()}")
     for parts in args.parts:
         runs = [found for count, found in measured.results if count == parts]

@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import icalendar
+if TYPE_CHECKING:
+    import icalendar
 
 TIMEZONE = "Europe/Stockholm"
 PRODUCT_ID = "-//Samordna//Samordna//SV"
@@ -55,6 +57,8 @@ def _local(moment: datetime) -> datetime:
 
 
 def _address(person: Participant, *, organizer: bool) -> icalendar.vCalAddress:
+    import icalendar  # noqa: PLC0415 - 70 ms, only when a calendar is written
+
     address = icalendar.vCalAddress(f"mailto:{person.email}")
     if person.name:
         address.params["CN"] = icalendar.vText(person.name)
@@ -85,6 +89,8 @@ def ics_calendar(
 ) -> bytes:
     """A calendar holding ``events``; ``stamp`` is DTSTAMP (pass the run's moment, not the clock, so
     the same input gives the same bytes). ``method="REQUEST"`` makes it an invitation."""
+    import icalendar  # noqa: PLC0415 - 70 ms, only when a calendar is written (not for a lägesbild)
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")

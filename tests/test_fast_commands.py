@@ -1,4 +1,5 @@
-"""A command loads Prefect, matplotlib, python-docx, apprise or openpyxl only when it needs them (issue 15):
+"""A command loads Prefect, matplotlib, python-docx, apprise, openpyxl, alembic, icalendar or holidays only
+when it needs them (issue 15):
 each command below runs in a fresh interpreter against a copy of the Falun example, and the libraries it
 loaded are read from sys.modules afterwards."""
 
@@ -14,7 +15,7 @@ import pytest
 
 from tests.conftest import REPO
 
-HEAVY = {"prefect", "matplotlib", "docx", "apprise", "openpyxl", "alembic"}
+HEAVY = {"prefect", "matplotlib", "docx", "apprise", "openpyxl", "alembic", "icalendar", "holidays"}
 RUN_AND_LIST = (
     "import sys\n"
     "from samordna.cli import main\n"
@@ -62,14 +63,16 @@ def loaded_by(arguments: list[str], database: Path, tmp_path: Path) -> set[str]:
 def test_a_command_loads_no_heavy_library_it_does_not_need(
     arguments: list[str], falun_sqlite_file: Path, tmp_path: Path
 ) -> None:
-    """None of Prefect, matplotlib, python-docx, apprise, openpyxl or alembic is imported by these."""
+    """None of Prefect, matplotlib, python-docx, apprise, openpyxl, alembic, icalendar or holidays is
+    imported by these."""
     database = tmp_path / "falun.db"
     shutil.copyfile(falun_sqlite_file, database)
     assert loaded_by(arguments, database, tmp_path) & HEAVY == set()
 
 
 def test_the_check_sees_a_heavy_library_where_one_is_needed(falun_sqlite_file: Path, tmp_path: Path) -> None:
-    """The listing is real: the agenda as DOCX loads python-docx, as HTML matplotlib (its charts)."""
+    """The listing is real: the agenda as DOCX loads python-docx, as HTML matplotlib (its charts), as
+    ICS icalendar."""
     database = tmp_path / "falun.db"
     shutil.copyfile(falun_sqlite_file, database)
     police = REPO / "examples" / "polisen-handelser-dalarna-2025-03.json"
@@ -77,5 +80,7 @@ def test_the_check_sees_a_heavy_library_where_one_is_needed(falun_sqlite_file: P
     agenda = ["est", "dagordning", "--kommun", "2080", "--cykel", "6"]
     as_docx = loaded_by([*agenda, "--format", "docx", "--ut", str(tmp_path / "d.docx")], database, tmp_path)
     as_html = loaded_by([*agenda, "--format", "html", "--ut", str(tmp_path / "d.html")], database, tmp_path)
+    as_ics = loaded_by([*agenda, "--format", "ics", "--ut", str(tmp_path / "d.ics")], database, tmp_path)
     assert "docx" in as_docx
     assert "matplotlib" in as_html
+    assert "icalendar" in as_ics
