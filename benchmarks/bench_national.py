@@ -137,22 +137,15 @@ def verdict(ok: bool) -> str:  # noqa: FBT001 - a yes or no to print
 # 1. The national daily sweep
 
 
-def kommun_ids(url: str) -> list[int]:
+def kommuner_of(url: str) -> tuple[list[int], list[str]]:
+    """The ids and the kommunkoder of the database's kommuner, in id order."""
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            return list(connection.execute(sa.text("SELECT id FROM municipality ORDER BY id")).scalars())
+            rows = connection.execute(sa.text("SELECT id, code FROM municipality ORDER BY id")).all()
     finally:
         engine.dispose()
-
-
-def kommun_codes(url: str) -> list[str]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(sa.text("SELECT code FROM municipality ORDER BY id")).scalars())
-    finally:
-        engine.dispose()
+    return [row[0] for row in rows], [row[1] for row in rows]
 
 
 REMINDER_ROWS = "SELECT dedupe_key, kind, subject, recipient_person_id FROM reminder ORDER BY dedupe_key"
@@ -185,8 +178,7 @@ def measure_sweep(admin_url: str, kommuner: int, repeat: int, *, rebuild: bool) 
     floor_db, engine_db = f"{scratch}_floor", f"{scratch}_motor"
     try:
         floor_url = national.copy_database(admin_url, template, floor_db)
-        ids = kommun_ids(floor_url)
-        codes = kommun_codes(floor_url)
+        ids, codes = kommuner_of(floor_url)
         floor_totals: dict[str, int] = {}
 
         def floor_once() -> float:
@@ -303,12 +295,7 @@ def city_template(admin_url: str, *, rebuild: bool) -> str:
     if not rebuild and national.template_exists(admin_url, name):
         return name
     print(f"Bygger storstaden ({spaced(CITY_INCIDENTS)} händelser) i {name} …", flush=True)
-    national.drop_database(admin_url, name)
-    admin = national.admin_engine(admin_url)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = national.database_url(admin_url, name)
+    url = national.create_database(admin_url, name)
     migrate(url)
     engine = make_engine(url)
     started = time.perf_counter()

@@ -65,6 +65,18 @@ def drop_database(admin_url: str, name: str) -> None:
         engine.dispose()
 
 
+def create_database(admin_url: str, name: str) -> str:
+    """A new, empty database ``name`` (any old one of that name dropped first); its URL."""
+    drop_database(admin_url, name)
+    engine = admin_engine(admin_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return database_url(admin_url, name)
+
+
 def copy_database(admin_url: str, template: str, name: str) -> str:
     """A fresh database ``name`` with every row of ``template``; its URL."""
     engine = admin_engine(admin_url)
@@ -178,14 +190,8 @@ def template(admin_url: str, kommuner: int = KOMMUNER, *, rebuild: bool = False)
     name = f"samordna_national_{HEAD_REVISION}_{kommuner}"
     if rebuild or not template_exists(admin_url, name):
         print(f"Bygger det nationella datasetet ({kommuner} kommuner) i {name} …", flush=True)
-        drop_database(admin_url, name)
-        engine = admin_engine(admin_url)
-        try:
-            with engine.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        finally:
-            engine.dispose()
+        url = create_database(admin_url, name)
         started = time.perf_counter()
-        counts = build_national(database_url(admin_url, name), kommuner)
+        counts = build_national(url, kommuner)
         print(f"  {counts} på {time.perf_counter() - started:.0f} s", flush=True)
     return name

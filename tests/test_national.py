@@ -217,15 +217,20 @@ def test_two_runs_of_the_nation_at_once_leave_what_one_leaves(engine: sa.Engine)
     assert reported == {"påminnelse": len(reminders), "meddelande": len(digests)}
 
 
+def break_rhythm(engine: sa.Engine, municipality_id: int) -> None:
+    """Store a rhythm the kommun's cycles refuse (a reminder 99 days ahead: outside 0–20)."""
+    with transaction(engine) as session:
+        broken = session.get(Municipality, municipality_id)
+        assert broken is not None
+        broken.rhythm = {"paminnelser": {"dagar_fore": 99}}
+        session.add(broken)
+
+
 def test_a_kommun_that_fails_stops_only_itself(engine: sa.Engine) -> None:
     """A chunk with one kommun whose stored rhythm is broken: the others are swept and committed, and the
     chunk fails naming that kommun (Prefect retries it; the retry finds the others done)."""
     ids = nation(engine)
-    with transaction(engine) as session:
-        broken = session.get(Municipality, ids[1])
-        assert broken is not None
-        broken.rhythm = {"paminnelser": {"dagar_fore": 99}}  # outside 0–20
-        session.add(broken)
+    break_rhythm(engine, ids[1])
     day = date(2025, 4, 22)
     with pytest.raises(ChunkFailedError, match=f"1 av 3 kommuner \\({CODES[1]}\\)"):
         run_chunk(engine, "daglig", list(CODES), day)
@@ -312,11 +317,7 @@ def test_a_failed_chunk_lets_the_others_run_and_is_raised_after_them(engine: sa.
     neighbour in the chunk is still swept alone); the other chunk is swept and committed too, and the run
     then raises naming that kommun."""
     ids = nation(engine)
-    with transaction(engine) as session:
-        broken = session.get(Municipality, ids[0])
-        assert broken is not None
-        broken.rhythm = {"paminnelser": {"dagar_fore": 99}}  # outside 0–20
-        session.add(broken)
+    break_rhythm(engine, ids[0])
     with pytest.raises(ChunkFailedError, match=f"\\({CODES[0]}\\)"):
         run_for_kommuner(engine, "daglig", list(CODES), date(2025, 4, 22), chunk_size=2, threads=2)
     with Session(engine) as session:
