@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 
+from models.records import prepared
 from models.types import UTCDateTime
 
 
@@ -31,20 +32,28 @@ class CycleRunLock(SQLModel, table=True):
     started_at: datetime = Field(sa_type=UTCDateTime, description="When a run of it last began")
 
 
+@prepared
+def _take_lock(dialect: str) -> sa.Insert:
+    """The upsert of one lock row, built once per kind of database (every cycle run takes one)."""
+    table: sa.Table = CycleRunLock.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return insert.values(
+        cycle=sa.bindparam("cycle"),
+        municipality_id=sa.bindparam("municipality_id"),
+        started_at=sa.bindparam("started_at", type_=table.c.started_at.type),
+    ).on_conflict_do_update(
+        index_elements=["cycle", "municipality_id"], set_={"started_at": insert.excluded.started_at}
+    )
+
+
 def lock_runs(session: Session, cycle: str, municipality_ids: Sequence[int], now: datetime) -> None:
     """Hold the run lock of ``cycle`` for each kommun until the session's transaction ends (waiting for
     a transaction that holds one of them). Never commits."""
     ids = sorted(set(municipality_ids))
     if not ids:
         return
-    table: sa.Table = CycleRunLock.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    statement = insert.values(
-        [{"cycle": cycle, "municipality_id": municipality_id, "started_at": now} for municipality_id in ids]
-    )
+    # One row after the other, in kommun order: the order in which the locks are taken.
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["cycle", "municipality_id"], set_={"started_at": statement.excluded.started_at}
-        )
+        _take_lock(session),
+        [{"cycle": cycle, "municipality_id": municipality_id, "started_at": now} for municipality_id in ids],
     )
