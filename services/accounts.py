@@ -6,12 +6,14 @@ is hashed with Argon2id (argon2-cffi's defaults: 64 MiB, 3 passes) and never sto
 
 Lock-out: ``MAX_FAILED_ATTEMPTS`` wrong passwords in a row lock the account for ``LOCK_MINUTES``; a
 correct password during the lock is refused too, and the lock ends by itself. An unknown address costs
-the same hashing work as a known one and gets the same message, so the form does not tell who has an
-account. A failed attempt is recorded in the caller's transaction, which must commit it although the
-login failed: ``log_in`` returns its outcome instead of raising.
+the same hashing work as a known one, and an unknown address, a wrong password and a locked account
+all get the same message (which says that failures lock for a while), so neither the answer nor its
+timing tells who has an account. A failed attempt is recorded in the caller's transaction, which must
+commit it although the login failed: ``log_in`` returns its outcome instead of raising.
 
 A session is a random cookie token whose SHA-256 is stored (``models.web.WebSession``) with its
-expiry and the CSRF token every form of the session carries.
+expiry and the CSRF token every form of the session carries. Sessions that ended or expired more than
+``KEEP_OLD_SESSIONS`` ago are deleted at each successful login, so the table holds only recent ones.
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ from models.web import WebAccount, WebSession, account_of, session_by_token_hash
 MAX_FAILED_ATTEMPTS = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 12
-WRONG = "Fel e-postadress eller lösenord."
-LOCKED = (
-    f"Kontot är låst i {LOCK_MINUTES} minuter efter {MAX_FAILED_ATTEMPTS} misslyckade inloggningar. "
-    "Försök igen senare, eller be administratören sätta ett nytt lösenord."
+KEEP_OLD_SESSIONS = timedelta(days=7)
+# One answer for an unknown address, a wrong password and a locked account (see the module docstring).
+WRONG = (
+    "Fel e-postadress eller lösenord. Efter "
+    f"{MAX_FAILED_ATTEMPTS} misslyckade försök i rad spärras inloggningen i {LOCK_MINUTES} minuter; "
+    "vänta då, eller be administratören sätta ett nytt lösenord."
 )
 
 
@@ -108,6 +112,16 @@ def set_password(
     return person
 
 
+def _prune_sessions(session: Session, now: datetime) -> None:
+    """Delete every session that ended or expired more than KEEP_OLD_SESSIONS before ``now``."""
+    before = now - KEEP_OLD_SESSIONS
+    session.execute(
+        sa.delete(WebSession).where(
+            sa.or_(col(WebSession.expires_at) < before, col(WebSession.ended_at) < before)
+        )
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LoginOutcome:
     """What a login attempt gave: a session token for the cookie, or the Swedish message to show."""
@@ -141,7 +155,7 @@ def log_in(session: Session, email: str, password: str, now: datetime, *, hours:
     person, account = found[0]
     if account.locked_until is not None and now < account.locked_until:
         _verify(_dummy_hash(), password)
-        return LoginOutcome(None, LOCKED)
+        return LoginOutcome(None, WRONG)
     if not _verify(account.password_hash, password) or not can_log_in(session, person):
         failed = account.failed_attempts + 1
         account.failed_attempts = failed
@@ -151,13 +165,14 @@ def log_in(session: Session, email: str, password: str, now: datetime, *, hours:
             account.failed_attempts = 0
         session.add(account)
         session.flush()
-        return LoginOutcome(None, LOCKED if account.locked_until and now < account.locked_until else WRONG)
+        return LoginOutcome(None, WRONG)
     if _hasher().check_needs_rehash(account.password_hash):
         account.password_hash = _hasher().hash(password)
     account.failed_attempts = 0
     account.locked_until = None
     account.last_login_at = now
     session.add(account)
+    _prune_sessions(session, now)
     cookie = secrets.token_urlsafe(32)
     session.add(
         WebSession(

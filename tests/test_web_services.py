@@ -24,11 +24,11 @@ from models.municipality import Municipality
 from models.outbox import MessageKind, MessageState, OutboxMessage
 from models.plan import Measure
 from models.task import Task, TaskKind, TaskState
-from models.web import PersonalLink, WebAccount
+from models.web import PersonalLink, WebAccount, WebSession
 from notifications.channels import mail_target
 from notifications.outbox_admin import requeue_message
 from notifications.personal_links import LinkMaker, personal_links
-from services.accounts import LOCKED, WRONG, current_login, log_in, set_password
+from services.accounts import KEEP_OLD_SESSIONS, WRONG, current_login, log_in, set_password
 from services.answers import StatusAnswer, answer_status, complete_task, finish_intervention
 from services.links import LinkProblem, LinkRefusedError, open_link, revoke_link
 from tests.conftest import REPO, Cli
@@ -183,7 +183,8 @@ def test_links_open_for_their_person_until_revoked_or_expired(engine: sa.Engine,
 def test_passwords_lock_after_five_failures_and_only_roles_get_accounts(
     engine: sa.Engine, falun: int
 ) -> None:
-    """Argon2id hashes; five failures lock; a person without a role gets no account; unknown = wrong."""
+    """Argon2id hashes; five failures lock; a person without a role gets no account; an unknown address,
+    a wrong password and a locked account all get the same answer."""
     with transaction(engine) as session:
         municipality = _falun(session, falun)
         with pytest.raises(InvalidInputError, match="ingen roll"):
@@ -199,11 +200,11 @@ def test_passwords_lock_after_five_failures_and_only_roles_get_accounts(
         messages = [
             log_in(session, "ANNA.lindqvist@example.se", "fel", NOW, hours=8).message for _ in range(5)
         ]
-        assert messages == [WRONG] * 4 + [LOCKED]
-        assert (
-            log_in(session, "anna.lindqvist@example.se", "ett-langt-losenord", NOW, hours=8).cookie_token
-            is None
-        )
+        assert messages == [WRONG] * 5
+        locked = log_in(session, "anna.lindqvist@example.se", "ett-langt-losenord", NOW, hours=8)
+        assert locked.cookie_token is None
+        assert locked.message == WRONG  # the lock is not told apart from a wrong password
+        assert "5 misslyckade försök i rad spärras inloggningen i 15 minuter" in WRONG
         later = NOW + timedelta(minutes=16)
         outcome = log_in(session, "anna.lindqvist@example.se", "ett-langt-losenord", later, hours=8)
         assert outcome.cookie_token is not None
@@ -336,3 +337,30 @@ def test_samordna_webb_konto_refuses_before_storing(
     with Session(engine) as session:
         assert session.exec(select(WebAccount)).all() == []
     engine.dispose()
+
+
+def test_old_sessions_are_deleted_at_the_next_login(engine: sa.Engine, falun: int) -> None:
+    """A session that ended or expired more than a week ago is deleted when anyone logs in; a recent
+    one, and one still running, are kept."""
+    with transaction(engine) as session:
+        municipality = _falun(session, falun)
+        set_password(session, municipality, "anna.lindqvist@example.se", "ett-langt-losenord", NOW)
+        first = log_in(session, "anna.lindqvist@example.se", "ett-langt-losenord", NOW, hours=8)
+        assert first.cookie_token is not None
+        days = KEEP_OLD_SESSIONS.days
+        second = log_in(
+            session, "anna.lindqvist@example.se", "ett-langt-losenord", NOW + timedelta(days=1), hours=8
+        )
+        assert second.cookie_token is not None
+        assert len(session.exec(select(WebSession)).all()) == 2  # the first expired a day ago: kept
+        third = log_in(
+            session,
+            "anna.lindqvist@example.se",
+            "ett-langt-losenord",
+            NOW + timedelta(days=days + 2),
+            hours=8,
+        )
+        assert third.cookie_token is not None
+        left = session.exec(select(WebSession)).all()
+        assert len(left) == 1  # the first two expired more than a week before the third login
+        assert current_login(session, third.cookie_token, NOW + timedelta(days=days + 2)) is not None
