@@ -50,7 +50,7 @@ from services.cycles import (
     resolve_as_of,
     run_chunk,
     split,
-    summed,
+    summed_after_all,
 )
 
 PART_FLOW = "cykel-del"
@@ -81,11 +81,6 @@ def chunk_task(cykel: str, koder: list[str], as_of: str, engine_key: str) -> dic
     return run_chunk(_ENGINES[engine_key], cykel, koder, date.fromisoformat(as_of))
 
 
-def _add(totals: dict[str, int], counts: dict[str, Any]) -> None:
-    for kind, number in counts.items():
-        totals[kind] = totals.get(kind, 0) + int(number)
-
-
 def run_chunks(spec: CycleSpec, codes: list[str], day: date, engine_key: str) -> dict[str, int]:
     """Every chunk of ``codes`` as a Prefect task of the current flow run, ``SAMORDNA_RUN_THREADS`` at
     once on PostgreSQL (a thread pool task runner of that size, made for this run from its settings);
@@ -94,14 +89,8 @@ def run_chunks(spec: CycleSpec, codes: list[str], day: date, engine_key: str) ->
     settings = get_settings()
     work = chunks(codes, settings.run_chunk)
     threads = min(chunk_threads(settings.database_url, settings.run_threads), len(work))
-    outcomes: list[dict[str, int] | Exception] = []
     if threads <= 1:
-        for chunk in work:
-            try:
-                outcomes.append(chunk_task(spec.name, chunk, day.isoformat(), engine_key))
-            except Exception as error:  # noqa: BLE001 - raised below, after the other chunks ran
-                outcomes.append(error)
-        return summed(outcomes)
+        return summed_after_all(work, lambda chunk: chunk_task(spec.name, chunk, day.isoformat(), engine_key))
     runner: ThreadPoolTaskRunner[dict[str, int]] = ThreadPoolTaskRunner(max_workers=threads)
     with runner:
         futures = [
@@ -111,12 +100,7 @@ def run_chunks(spec: CycleSpec, codes: list[str], day: date, engine_key: str) ->
             )
             for chunk in work
         ]
-        for future in futures:
-            try:
-                outcomes.append(future.result())
-            except Exception as error:  # noqa: BLE001 - raised below, after the other chunks ran
-                outcomes.append(error)
-    return summed(outcomes)
+        return summed_after_all(futures, lambda future: future.result())
 
 
 @flow(name=PART_FLOW, validate_parameters=True)
@@ -157,7 +141,7 @@ def fan_out(spec: CycleSpec, parts: list[list[str]], day: date, engine_key: str)
         for number, part in enumerate(parts)
         if number > 0
     ]
-    totals = run_chunks(spec, parts[0], day, engine_key)
+    counts: list[dict[str, Any]] = [run_chunks(spec, parts[0], day, engine_key)]
     failed: list[str] = []
     with get_client(sync_client=True) as client:
         for run in started:
@@ -167,12 +151,13 @@ def fan_out(spec: CycleSpec, parts: list[list[str]], day: date, engine_key: str)
                     break
                 time.sleep(PART_POLL_SECONDS)
             if found.state_type == StateType.COMPLETED:
-                _add(totals, json.loads(found.state.message or "{}") if found.state else {})
+                counts.append(json.loads(found.state.message or "{}") if found.state else {})
             else:
                 failed.append(found.name)
     if failed:
         raise RuntimeError(f"{len(failed)} av {len(parts)} delar blev inte klara: {', '.join(failed)}")
-    return totals
+    # A part's counts come back as JSON: read each number as the int it was written as.
+    return summed_after_all(counts, lambda part: {kind: int(number) for kind, number in part.items()})
 
 
 def cycle_flow(spec: CycleSpec) -> CycleFlow:

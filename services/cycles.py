@@ -26,10 +26,10 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -47,6 +47,7 @@ Cycle = Callable[[Session, Municipality, date], list[Event]]
 BatchCycle = Callable[[Session, Sequence[Municipality], date], list[Event]]
 
 logger = logging.getLogger(__name__)
+Item = TypeVar("Item")
 
 DEFAULT_CHUNK = 30  # kommuner per chunk: a transaction of a national sweep stays well under a second
 
@@ -283,27 +284,23 @@ def run_for_kommuner(
     failure is raised (ChunkFailedError names the kommuner), after the others are committed."""
     work = chunks(codes, chunk_size)
     workers = min(chunk_threads(engine.url, threads), len(work))
-    outcomes: list[dict[str, int] | Exception] = []
     if workers <= 1:
-        for chunk in work:
-            try:
-                outcomes.append(run_chunk(engine, name, chunk, as_of))
-            except Exception as error:  # noqa: BLE001 - raised below, after the other chunks ran
-                outcomes.append(error)
-    else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"cykel-{name}") as pool:
-            futures = [pool.submit(run_chunk, engine, name, chunk, as_of) for chunk in work]
-        for future in futures:
-            failure = future.exception()
-            outcomes.append(failure if isinstance(failure, Exception) else future.result())
-    return summed(outcomes)
+        return summed_after_all(work, lambda chunk: run_chunk(engine, name, chunk, as_of))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"cykel-{name}") as pool:
+        futures = [pool.submit(run_chunk, engine, name, chunk, as_of) for chunk in work]
+    return summed_after_all(futures, Future.result)
 
 
-def summed(outcomes: Sequence[dict[str, int] | Exception]) -> dict[str, int]:
-    """The counts of chunks that all ran, summed; the first failure raised if any chunk failed."""
+def summed_after_all(items: Sequence[Item], counts_of: Callable[[Item], dict[str, int]]) -> dict[str, int]:
+    """``counts_of`` every item (a chunk to run, or a chunk's future), summed. Each item is asked even
+    when an earlier one failed; then the first failure is raised (the others' work is committed)."""
     totals: dict[str, int] = {}
-    for outcome in outcomes:
-        if isinstance(outcome, Exception):
-            raise outcome
-        _add(totals, outcome)
+    first_failure: Exception | None = None
+    for item in items:
+        try:
+            _add(totals, counts_of(item))
+        except Exception as error:  # noqa: BLE001 - raised below, after the other items ran
+            first_failure = first_failure or error
+    if first_failure is not None:
+        raise first_failure
     return totals
