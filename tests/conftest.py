@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -92,17 +93,25 @@ def _drop_database(admin_url: str, name: str, owner_pid: int) -> None:
         engine.dispose()
 
 
-def _fresh_postgres(admin_url: str) -> Iterator[str]:
+@contextmanager
+def postgres_copy(admin_url: str, template: str) -> Iterator[str]:
+    """The URL of a new database with every row of ``template`` (nobody may be connected to it), dropped
+    when the block ends."""
     name = f"samordna_test_{uuid.uuid4().hex[:12]}"
     admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _fresh_postgres(admin_url: str) -> Iterator[str]:
+    with postgres_copy(admin_url, TEMPLATE_DB) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -7,7 +7,9 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -36,7 +38,7 @@ from models.run_lock import CycleRunLock, lock_runs
 from models.task import Reminder, Task, TaskKind
 from models.working_days import is_working_day
 from services.cycles import CYCLES, ChunkFailedError, chunks, run_chunk, run_cycle, run_for_kommuner, split
-from tests.conftest import Cli
+from tests.conftest import Cli, postgres_copy
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ADOPTED = date(2025, 1, 1)
@@ -245,32 +247,23 @@ def twin(
 ) -> Iterator[Callable[[], sa.Engine]]:
     """Copies the test's database as it is when called (a file copy on SQLite, CREATE DATABASE …
     TEMPLATE on PostgreSQL) and returns an engine on the copy; dropped after the test."""
-    made: list[tuple[sa.Engine, str | None]] = []
+    with ExitStack() as made:
 
-    def copy() -> sa.Engine:
-        url = engine.url
-        engine.dispose()  # PostgreSQL copies a database only while nobody is connected to it
-        if url.get_backend_name() == "sqlite":
-            target = tmp_path / f"kopia-{len(made)}.db"
-            shutil.copyfile(str(url.database), target)
-            made.append((make_engine(f"sqlite:///{target}"), None))
-        else:
-            name = f"{url.database}_kopia_{len(made)}"
-            admin = make_engine(request.getfixturevalue("postgres_admin_url"), isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{url.database}"'))
-            admin.dispose()
-            made.append((make_engine(url.set(database=name)), name))
-        return made[-1][0]
+        def copy() -> sa.Engine:
+            url = engine.url
+            engine.dispose()  # PostgreSQL copies a database only while nobody is connected to it
+            if url.get_backend_name() == "sqlite":
+                target = tmp_path / f"kopia-{uuid.uuid4().hex[:8]}.db"
+                shutil.copyfile(str(url.database), target)
+                copied_url = f"sqlite:///{target}"
+            else:
+                admin_url = request.getfixturevalue("postgres_admin_url")
+                copied_url = made.enter_context(postgres_copy(admin_url, str(url.database)))
+            copied = make_engine(copied_url)
+            made.callback(copied.dispose)  # runs before its database is dropped (last in, first out)
+            return copied
 
-    yield copy
-    for copied, name in made:
-        copied.dispose()
-        if name is not None:
-            admin = make_engine(request.getfixturevalue("postgres_admin_url"), isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        yield copy
 
 
 def test_chunks_worked_at_once_leave_what_chunks_one_after_the_other_leave(
