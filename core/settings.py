@@ -8,8 +8,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import DomainError
 
 TIMEZONE = "Europe/Stockholm"
 
@@ -189,7 +191,55 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
+class SettingsError(DomainError):
+    """A ``SAMORDNA_*`` variable (or .env line) holds a value Samordna cannot use; the message names it."""
+
+
+# What each of pydantic's refusals means, in Swedish, for a person reading the variable's name.
+_REFUSALS = {
+    "greater_than_equal": "måste vara minst {ge}",
+    "greater_than": "måste vara större än {gt}",
+    "less_than_equal": "får vara högst {le}",
+    "less_than": "måste vara mindre än {lt}",
+    "int_parsing": "måste vara ett heltal",
+    "int_from_float": "måste vara ett heltal",
+    "float_parsing": "måste vara ett tal",
+    "bool_parsing": "måste vara true eller false",
+    "string_too_short": "är för kort (minst {min_length} tecken)",
+    "string_too_long": "är för långt (högst {max_length} tecken)",
+}
+
+
+def settings_problem(error: ValidationError) -> str:
+    """The Swedish message for settings pydantic refused: each variable by its name and what is wrong
+    with it, never its value (some hold passwords or secrets)."""
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        if not field:
+            variable = "inställningarna"
+        elif field.startswith("SAMORDNA_"):  # read under its own variable name (validation_alias)
+            variable = field
+        else:
+            variable = f"SAMORDNA_{field.upper()}"
+        reason = _REFUSALS.get(problem["type"])
+        lines.append(
+            f"{variable} {reason.format(**problem.get('ctx', {}))}"
+            if reason is not None
+            else f"{variable} har ett värde som inte går att använda"
+        )
+    return "Inställningarna går inte att läsa: " + "; ".join(lines) + "."
+
+
+def read_settings() -> Settings:
+    """The settings as the environment (and .env) gives them now; SettingsError when a value is refused."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(settings_problem(error)) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings; tests build their own ``Settings`` instead."""
-    return Settings()
+    return read_settings()

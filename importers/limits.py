@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.settings import Settings
+from core.settings import Settings, read_settings
 from core.text import swedish_number
 from importers.problems import ImportFailedError, Location, Problem
 
@@ -50,7 +50,7 @@ class ImportLimits:
 def current_limits() -> ImportLimits:
     """The limits the environment sets now. Read fresh, not through the process-wide ``get_settings()``
     cache: an import must not fix that cache's other values (the database URL) for the whole process."""
-    return ImportLimits.from_settings(Settings())
+    return ImportLimits.from_settings(read_settings())
 
 
 def limit_problem(where: Location, what: str, limit: int, setting: str) -> ImportFailedError:

@@ -41,7 +41,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from core.settings import Settings
+from core.settings import Settings, read_settings
 from models.types import StrEnumType, UTCDateTime, utcnow
 
 GENESIS = "0" * 64
@@ -203,7 +203,7 @@ def append(
     """
     at = (at or utcnow()).astimezone(UTC).replace(microsecond=0)
     if isinstance(keys, _FromEnvironment):
-        keys = AuditKeys.from_settings(Settings())
+        keys = AuditKeys.from_settings(read_settings())
     try:
         last = session.exec(select(AuditEntry).order_by(col(AuditEntry.sequence).desc()).limit(1)).first()
         sequence = (last.sequence + 1) if last else 1

@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from core import clock
 from core.errors import DomainError
-from core.settings import Settings, get_settings
+from core.settings import Settings, SettingsError, get_settings, read_settings
 from core.templating import render
 from flows.prefect_env import configure_prefect
 from importers.problems import ImportFailedError
@@ -60,7 +60,8 @@ def cli(ctx: click.Context) -> None:
 
     Inställningar läses från miljövariabler med prefixet SAMORDNA_ (se README).
     """
-    ctx.ensure_object(Settings)
+    if ctx.find_object(Settings) is None:
+        ctx.obj = read_settings()  # a refused value: SettingsError, a Swedish message naming the variable
 
 
 @cli.command()
@@ -644,8 +645,12 @@ plan.add_lazy(
 )
 
 
-def _crash_log(settings: Settings) -> Path:
-    log_dir = settings.data_dir / "logs"
+def _crash_log() -> Path:
+    try:
+        data_dir = get_settings().data_dir
+    except SettingsError:  # the settings themselves are broken: the default folder still takes the log
+        data_dir = Settings.model_fields["data_dir"].default
+    log_dir = Path(data_dir) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     return log_dir / "samordna-fel.log"
 
@@ -679,7 +684,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 1
     except Exception:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
-        log = _crash_log(get_settings())
+        log = _crash_log()
         with log.open("a", encoding="utf-8") as handle:
             handle.write(traceback.format_exc())
         logging.getLogger(__name__).debug("unexpected error written to %s", log)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -134,3 +135,39 @@ def test_console_script_runs_as_module() -> None:
     )
     assert result.returncode == 0
     assert re.search(r"^Användning: samordna", result.stdout, re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("SAMORDNA_RUN_THREADS", "0", "SAMORDNA_RUN_THREADS måste vara minst 1."),
+        ("SAMORDNA_RUN_THREADS", "två", "SAMORDNA_RUN_THREADS måste vara ett heltal."),
+        ("SAMORDNA_LINK_DAYS", "999", "SAMORDNA_LINK_DAYS får vara högst 365."),
+        ("SAMORDNA_PRODUCTION", "kanske", "SAMORDNA_PRODUCTION måste vara true eller false."),
+    ],
+)
+def test_a_refused_setting_is_named_in_swedish_without_its_value(
+    variable: str, value: str, expected: str, tmp_path: Path
+) -> None:
+    """A SAMORDNA_* variable with a value Samordna cannot use: exit 1, one Swedish line naming the
+    variable and what is wrong, never the value (some hold secrets), no traceback and no crash log."""
+    done = subprocess.run(
+        [sys.executable, "-m", "samordna.cli", "kommun", "lista"],
+        cwd=tmp_path,
+        env={**_plain_environment(), variable: value, "SAMORDNA_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr == f"Fel: Inställningarna går inte att läsa: {expected}\n"
+    assert f"={value}" not in done.stderr
+    assert done.stdout == ""
+    assert not (tmp_path / "data").exists()
+
+
+def _plain_environment() -> dict[str, str]:
+    """This process's environment without any SAMORDNA_* variable, and with the repository importable."""
+    kept = {name: value for name, value in os.environ.items() if not name.startswith("SAMORDNA_")}
+    return {**kept, "PYTHONPATH": str(REPO)}
